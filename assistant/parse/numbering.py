@@ -1,0 +1,459 @@
+"""Split a question and its answer into numbered parts and pair them, using the sequence of labels as evidence.
+
+Labels are found as candidates (clean ones such as "2. " and damaged ones such as "gevat?2." or "m22."), then the
+most plausible chain 1, 2, 3 ... is chosen jointly for the question and the answer. Lettered items (a) ... e)),
+ranges ("1. tot 4.", "3. a-d)", "3. en 4. a) b) en c)") and references ("Zie vraag 1") are resolved here.
+Pure functions of strings; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from assistant.types import Part, Span
+
+# Scores of a label candidate by what stands right before it: a clean label beats one glued to other text.
+CLEAN, AFTER_PUNCT, GLUED_ALPHA, GLUED_DIGIT, GLUED_YEAR = 1.0, 0.9, 0.45, 0.45, 0.2
+SKIP_PENALTY = 0.6
+MAX_PART = 40
+MAX_LETTER = "t"
+
+_NUM = re.compile(r"(\d+)([.)])(?!\d)")
+_WORD_LABEL = re.compile(
+    r"(?:(?<=\s)|^)(?:Antwoord\s+op\s+(?:de\s+)?vraag|Antwoord|Vraag|Ad)\s+(\d{1,2})\s*[:.)]?(?=\s)",
+)
+_DASH_RANGE = re.compile(r"(?<![\d.,])(\d{1,2})\s*[-–]\s*(\d{1,2})\s*[.)](?!\d)")
+_RANGE_TAIL = re.compile(
+    r"\s*(?:,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–)\s*(\d{1,2})\s*[.)]",
+)
+_LETTER = re.compile(r"([a-z])\s*\)")
+_LETTER_RANGE = re.compile(r"([a-z])\s*[-–]\s*([a-z])\s*\)")
+_LETTER_TAIL = re.compile(r"\s*(?:,|en|&|tot)?\s*([a-z])\s*\)")
+
+_REF_NUM = r"(\d{1,2})\s*(?:\.?\s*\(?([a-z])\)?)?"
+_REFERENCE = re.compile(
+    r"^\s*(?:"
+    r"(?:zie|cf\.?|cfr\.?|voor)\s+(?:ook\s+)?(?:hiervoor\s+|hierboven\s+)?(?:het\s+|mijn\s+)?"
+    r"(?:antwoord\s+(?:op|bij|onder|in)\s+)?(?:de\s+|het\s+)?(?:deel)?(?:vraag|punt|antwoord)\s*(?:nr\.?\s*)?"
+    + _REF_NUM
+    + r"|(?:ik\s+verwijs|er\s+wordt\s+verwezen)\s+(?:u\s+|het\s+geachte\s+lid\s+)?(?:graag\s+)?naar\s+"
+    r"(?:mijn\s+|het\s+)?"
+    r"antwoord\s+(?:op|bij)\s+(?:de\s+)?(?:deel)?(?:vraag|punt)\s*" + _REF_NUM + r"|"
+    r"(?:het\s+)?antwoord\s+(?:op\s+deze\s+vraag\s+)?(?:is\s+)?(?:opgenomen\s+)?in\s+(?:het\s+)?antwoord\s+op\s+"
+    r"(?:de\s+)?(?:deel)?(?:vraag|punt)\s*" + _REF_NUM + r")",
+    re.IGNORECASE,
+)
+_REFERENCE_ABOVE = re.compile(
+    r"^\s*(?:zie|cf\.?)\s+(?:het\s+)?(?:antwoord\s+)?(?:hierboven|boven|supra|hiervoor|vorige\s+vraag)|^\s*idem\b",
+    re.IGNORECASE,
+)
+# A reference counts as the whole answer only when little text of its own follows it.
+REFERENCE_TAIL_MAX = 40
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label candidate: covers numbers first..last (a range when they differ)."""
+
+    start: int
+    end: int
+    first: int
+    last: int
+    score: float
+
+
+@dataclass(frozen=True)
+class LetterLabel:
+    start: int
+    end: int
+    letters: tuple[str, ...]
+    score: float
+
+
+@dataclass
+class Split:
+    """The result for one document: parts, the intro, and the answer text that belongs to no part."""
+
+    parts: list[Part]
+    intro: str
+    intro_span: Span | None
+    unassigned: list[Span] = field(default_factory=list)
+    score: float = 0.0
+
+
+def _before_score(text: str, start: int, digits: str, run: str) -> float:
+    """How clean the left edge of a label is; `run` is the whole digit run the label digits end."""
+    if len(run) > len(digits):
+        if re.fullmatch(r"(19|20)\d\d", run):
+            return GLUED_YEAR
+        return GLUED_DIGIT
+    if start == 0:
+        return CLEAN
+    prev = text[start - 1]
+    if prev.isspace():
+        return CLEAN
+    if prev in "?!:;.)\"'”’":
+        return AFTER_PUNCT
+    if prev.isalpha():
+        return GLUED_ALPHA
+    return GLUED_ALPHA * 0.5
+
+
+def number_candidates(text: str) -> list[Label]:
+    """Every place a part number could start, with its range extension when one follows."""
+    out: list[Label] = []
+    for m in _NUM.finditer(text):
+        run, mark = m.group(1), m.group(2)
+        run_start = m.start(1)
+        # a decimal or dotted number ("8.256", "3.1.2") is no label
+        if run_start >= 2 and text[run_start - 1] in ".," and text[run_start - 2].isdigit():
+            continue
+        nxt = text[m.end() : m.end() + 1]
+        if nxt and not (nxt.isspace() or nxt.isalpha() or nxt in "(\"'‘“-–"):
+            continue
+        for width in (1, 2):
+            if width > len(run):
+                break
+            digits = run[-width:]
+            if digits.startswith("0"):
+                continue
+            n = int(digits)
+            if not 1 <= n <= MAX_PART:
+                continue
+            start = m.end(1) - width
+            score = _before_score(text, start, digits, run)
+            if mark == ")" and score < CLEAN:
+                continue  # "nr. 97)" and the like: a bracket label must stand free
+            out.append(_extend_range(text, Label(start, m.end(), n, n, score)))
+    for m in _DASH_RANGE.finditer(text):
+        first, last = int(m.group(1)), int(m.group(2))
+        if 1 <= first < last <= MAX_PART:
+            score = CLEAN if m.start() == 0 or not text[m.start() - 1].isalnum() else GLUED_ALPHA
+            out.append(Label(m.start(), m.end(), first, last, score))
+    for m in _WORD_LABEL.finditer(text):
+        n = int(m.group(1))
+        if 1 <= n <= MAX_PART:
+            out.append(_extend_range(text, Label(m.start(), m.end(), n, n, CLEAN)))
+    out.sort(key=lambda c: (c.start, -c.score))
+    return out
+
+
+def _extend_range(text: str, label: Label) -> Label:
+    """Grow "1." into "1. tot 4." / "1. en 2." / "1., 2. en 3." when the text continues that way."""
+    end, last = label.end, label.last
+    while True:
+        m = _RANGE_TAIL.match(text, end)
+        if not m:
+            break
+        n = int(m.group(1))
+        if n <= last or n > last + 12:
+            break
+        end, last = m.end(), n
+    if last == label.last:
+        return label
+    return Label(label.start, end, label.first, last, label.score)
+
+
+def best_chain(cands: list[Label], allow_skips: bool) -> dict[int, tuple[float, list[Label]]]:
+    """For each final number N, the best-scoring increasing chain of labels that starts at 1 and ends at N."""
+    best: list[tuple[float, list[Label]] | None] = [None] * len(cands)
+    for i, c in enumerate(cands):
+        options: list[tuple[float, list[Label]]] = []
+        if c.first == 1:
+            options.append((c.score, [c]))
+        elif allow_skips:
+            options.append((c.score - SKIP_PENALTY * (c.first - 1), [c]))
+        for j in range(i):
+            prev = best[j]
+            p = cands[j]
+            if prev is None or p.end > c.start:
+                continue
+            gap = c.first - p.last - 1
+            if gap == 0 or (allow_skips and 0 < gap <= 5):
+                options.append((prev[0] + c.score - SKIP_PENALTY * gap, prev[1] + [c]))
+        if options:
+            best[i] = max(options, key=lambda o: (o[0], -len(o[1])))
+    by_end: dict[int, tuple[float, list[Label]]] = {}
+    for entry in best:
+        if entry is None:
+            continue
+        n = entry[1][-1].last
+        if n not in by_end or entry[0] > by_end[n][0]:
+            by_end[n] = entry
+    return by_end
+
+
+def letter_candidates(text: str, lo: int, hi: int, max_letter: str = MAX_LETTER) -> list[LetterLabel]:
+    """Lettered item labels in text[lo:hi], with ranges ("a-d)") and lists ("a) b) en c)") joined."""
+    out: list[LetterLabel] = []
+    for m in _LETTER_RANGE.finditer(text, lo, hi):
+        a, b = m.group(1), m.group(2)
+        if a < b <= max_letter:
+            letters = tuple(chr(x) for x in range(ord(a), ord(b) + 1))
+            out.append(LetterLabel(m.start(), m.end(), letters, _letter_score(text, m.start())))
+    for m in _LETTER.finditer(text, lo, hi):
+        ch = m.group(1)
+        if ch > max_letter:
+            continue
+        if m.start() > 0 and text[m.start() - 1] in "(-–":
+            continue  # "(b)" cites a point elsewhere; "a-d)" is handled above
+        score = _letter_score(text, m.start())
+        run = [ch]
+        end = m.end()
+        while True:
+            t = _LETTER_TAIL.match(text, end, hi)
+            if not t or t.group(1) != chr(ord(run[-1]) + 1):
+                break
+            run.append(t.group(1))
+            end = t.end()
+        out.append(LetterLabel(m.start(), end, tuple(run), score))
+    out.sort(key=lambda c: (c.start, -c.score))
+    return out
+
+
+def _letter_score(text: str, start: int) -> float:
+    if start == 0 or text[start - 1].isspace():
+        return CLEAN
+    prev = text[start - 1]
+    if prev in "?!:;.,)\"'":
+        return AFTER_PUNCT
+    if prev.isalpha():
+        # "bedrijfscontrolesb)": a letter glued to a word; a lone "b)" inside a word is rarely a label
+        return GLUED_ALPHA
+    return GLUED_ALPHA * 0.5
+
+
+def best_letter_chain(cands: list[LetterLabel], allowed: set[str] | None, from_a: bool) -> list[LetterLabel]:
+    """The best increasing chain of letter labels (a, b, c ...), optionally starting at "a"."""
+    best: list[tuple[float, list[LetterLabel]] | None] = [None] * len(cands)
+    for i, c in enumerate(cands):
+        if allowed is not None and not set(c.letters) <= allowed:
+            continue
+        options: list[tuple[float, list[LetterLabel]]] = []
+        first = ord(c.letters[0]) - ord("a")
+        if first == 0 or not from_a:
+            options.append((c.score - (SKIP_PENALTY * first if from_a else 0.0), [c]))
+        for j in range(i):
+            prev = best[j]
+            if prev is None or cands[j].end > c.start:
+                continue
+            gap = ord(c.letters[0]) - ord(cands[j].letters[-1]) - 1
+            if gap == 0 or (not from_a and 0 < gap <= 3):
+                options.append((prev[0] + c.score - SKIP_PENALTY * gap, prev[1] + [c]))
+        if options:
+            best[i] = max(options, key=lambda o: o[0])
+    chains = [b for b in best if b is not None]
+    if not chains:
+        return []
+    return max(chains, key=lambda b: (b[0], len(b[1])))[1]
+
+
+def _strip_span(text: str, lo: int, hi: int) -> Span:
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+@dataclass
+class _QPart:
+    number: int
+    letter: str
+    span: Span
+
+
+def _question_parts(text: str, chain: list[Label]) -> tuple[list[_QPart], Span]:
+    """Question segments per label; lettered items split out. Returns parts and the intro span."""
+    intro = _strip_span(text, 0, chain[0].start) if chain else _strip_span(text, 0, len(text))
+    out: list[_QPart] = []
+    for i, lab in enumerate(chain):
+        hi = chain[i + 1].start if i + 1 < len(chain) else len(text)
+        letters = best_letter_chain(letter_candidates(text, lab.end, hi), None, from_a=True)
+        if len(letters) < 2 or any(len(x.letters) > 1 for x in letters):
+            out.append(_QPart(lab.first, "", _strip_span(text, lab.end, hi)))
+            continue
+        bare = _strip_span(text, lab.end, letters[0].start)
+        if bare[1] > bare[0]:
+            out.append(_QPart(lab.first, "", bare))
+        for k, let in enumerate(letters):
+            lhi = letters[k + 1].start if k + 1 < len(letters) else hi
+            out.append(_QPart(lab.first, let.letters[0], _strip_span(text, let.end, lhi)))
+    return out, intro
+
+
+def _letter_map(qparts: list[_QPart]) -> dict[int, list[str]]:
+    letters: dict[int, list[str]] = {}
+    for q in qparts:
+        if q.letter:
+            letters.setdefault(q.number, []).append(q.letter)
+    return letters
+
+
+def split_parts(question: str, answer: str) -> Split:
+    """Pair the numbered parts of `question` with the matching text in `answer`."""
+    q_chains = best_chain(number_candidates(question), allow_skips=False)
+    a_cands = number_candidates(answer)
+    a_chains = best_chain(a_cands, allow_skips=True)
+
+    best_n, best_total = 0, 0.0
+    for n, (q_score, chain) in q_chains.items():
+        if n < 2 and chain[0].last < 2:
+            continue
+        a_best = max(
+            (s - SKIP_PENALTY * (n - e) for e, (s, _) in a_chains.items() if e <= n),
+            default=0.0,
+        )
+        total = q_score + max(a_best, 0.0)
+        if total > best_total:
+            best_n, best_total = n, total
+
+    if best_n == 0:
+        qspan = _strip_span(question, 0, len(question))
+        q_parts = [_QPart(1, "", qspan)]
+        intro_span: Span | None = None
+        a_chain: list[Label] = []
+    else:
+        q_parts, ispan = _question_parts(question, q_chains[best_n][1])
+        intro_span = ispan if ispan[1] > ispan[0] else None
+        a_chain = _answer_chain(a_chains, best_n)
+
+    parts = _pair(question, answer, q_parts, a_chain)
+    parts = _detect_references(parts)
+    spans = sorted(p.answer_span for p in parts if p.answer_span is not None)
+    return Split(
+        parts=parts,
+        intro=question[intro_span[0] : intro_span[1]] if intro_span else "",
+        intro_span=intro_span,
+        unassigned=_complement(spans, len(answer)),
+        score=best_total,
+    )
+
+
+def _answer_chain(a_chains: dict[int, tuple[float, list[Label]]], n: int) -> list[Label]:
+    options = [(s - SKIP_PENALTY * (n - e), chain) for e, (s, chain) in a_chains.items() if e <= n]
+    if not options:
+        return []
+    score, chain = max(options, key=lambda o: o[0])
+    return chain if score > 0 else []
+
+
+def _complement(spans: list[Span], length: int) -> list[Span]:
+    out: list[Span] = []
+    pos = 0
+    for lo, hi in spans:
+        if lo > pos:
+            out.append((pos, lo))
+        pos = max(pos, hi)
+    if pos < length:
+        out.append((pos, length))
+    return out
+
+
+def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label]) -> list[Part]:
+    """Give each question part its own answer span, or a reference to the part that carries the joint text."""
+    letters = _letter_map(q_parts)
+    bare = {q.number for q in q_parts if not q.letter}
+    labels = [f"{q.number}{q.letter}" for q in q_parts]
+    own: dict[str, Span] = {}
+    refs: dict[str, tuple[str, str]] = {}
+
+    def expand(n: int) -> list[str]:
+        if n not in letters:
+            return [str(n)] if n in bare else []
+        return ([str(n)] if n in bare else []) + [f"{n}{ch}" for ch in letters[n]]
+
+    def assign(group: list[str], span: Span, kind: str = "joint") -> None:
+        group = [g for g in group if g in labels and g not in own and g not in refs]
+        if not group:
+            return
+        if span[1] > span[0]:
+            own[group[0]] = span
+            for other in group[1:]:
+                refs[other] = (group[0], kind)
+
+    if not a_chain:
+        span = _strip_span(answer, 0, len(answer))
+        if labels:
+            assign(labels, span, kind="whole")
+    for i, lab in enumerate(a_chain):
+        hi = a_chain[i + 1].start if i + 1 < len(a_chain) else len(answer)
+        last = lab.last
+        head = [g for k in range(lab.first, last) for g in expand(k)]
+        if last not in letters:
+            assign(head + expand(last), _strip_span(answer, lab.end, hi))
+            continue
+        allowed = set(letters[last])
+        chain = best_letter_chain(letter_candidates(answer, lab.end, hi), allowed, from_a=False)
+        if not chain:
+            assign(head + expand(last), _strip_span(answer, lab.end, hi))
+            continue
+        pre = _strip_span(answer, lab.end, chain[0].start)
+        if pre[1] > pre[0]:
+            bare_group = head + ([str(last)] if last in bare else [])
+            assign(bare_group, pre)
+            head = []
+        for k, let in enumerate(chain):
+            lhi = chain[k + 1].start if k + 1 < len(chain) else hi
+            group = head + [f"{last}{ch}" for ch in let.letters]
+            head = []
+            assign(group, _strip_span(answer, let.end, lhi))
+
+    parts: list[Part] = []
+    for q, label in zip(q_parts, labels, strict=True):
+        ref: str | None
+        kind: str | None
+        ref, kind = refs.get(label, (None, None))
+        own_span = own.get(label)
+        if own_span is None and ref is None and not q.letter and q.number in letters:
+            first_item = f"{q.number}{letters[q.number][0]}"
+            if first_item in own or first_item in refs:
+                ref, kind = first_item, "items"
+        parts.append(
+            Part(
+                label=label,
+                question=question[q.span[0] : q.span[1]],
+                answer=answer[own_span[0] : own_span[1]] if own_span else "",
+                ref=ref,
+                ref_kind=kind,
+                question_span=q.span,
+                answer_span=own_span,
+            )
+        )
+    return parts
+
+
+def _detect_references(parts: list[Part]) -> list[Part]:
+    """Mark parts whose own text is only a pointer to another part ("Zie vraag 1", "Zie punt 2 b)")."""
+    labels = [p.label for p in parts]
+    out: list[Part] = []
+    for i, p in enumerate(parts):
+        if not p.answer or p.ref:
+            out.append(p)
+            continue
+        target = _reference_target(p.answer, labels, i)
+        if target and target != p.label:
+            out.append(replace(p, ref=target, ref_kind="reference"))
+        else:
+            out.append(p)
+    return out
+
+
+def _reference_target(text: str, labels: list[str], index: int) -> str | None:
+    m = _REFERENCE.match(text)
+    if m:
+        groups = [g for g in m.groups() if g is not None]
+        number = next(g for g in groups if g.isdigit())
+        letter = next((g for g in groups if g.isalpha()), "")
+        tail = text[m.end() :].strip(" .;,)")
+        if len(tail) > REFERENCE_TAIL_MAX:
+            return None
+        for candidate in (number + letter, number, number + "a"):
+            if candidate in labels:
+                return candidate
+        return None
+    m = _REFERENCE_ABOVE.match(text)
+    if m and index > 0 and len(text[m.end() :].strip(" .;,)")) <= REFERENCE_TAIL_MAX:
+        return labels[index - 1]
+    return None

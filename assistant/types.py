@@ -1,0 +1,146 @@
+"""The domain values: a Document with its numbered Parts, and the retrieval/answer values built on them.
+
+Plain frozen dataclasses with one JSON shape each (`to_dict`/`from_dict`); storage and I/O live elsewhere.
+Offsets are character offsets into the document's normalised `question_text` / `answer_text`, the texts the
+source view shows, so a citation can be quoted and highlighted exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One numbered sub-question ("3e") with the answer text of its own."""
+
+    label: str
+    question: str
+    answer: str = ""
+    ref: str | None = None
+    """The label whose answer text answers this part, when it has none of its own (reference or range)."""
+    ref_kind: str | None = None
+    """Why `ref` is set: "reference" ("Zie vraag 1"), "joint" ("1. en 2." / "1. tot 4."), "items" (a number
+    answered through its lettered items), "whole" (an unnumbered answer answers every part)."""
+    question_span: Span | None = None
+    answer_span: Span | None = None
+
+    @property
+    def number(self) -> int:
+        digits = "".join(ch for ch in self.label if ch.isdigit())
+        return int(digits) if digits else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Part:
+        d = dict(data)
+        for key in ("question_span", "answer_span"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A written question with its answer, split into parts."""
+
+    doc_id: str
+    title: str
+    question_text: str
+    answer_text: str
+    parts: tuple[Part, ...] = ()
+    intro: str = ""
+    date: str | None = None
+    """ISO date (YYYY-MM-DD): the filing date where the source gives one."""
+    asker: str | None = None
+    party: str | None = None
+    minister: str | None = None
+    department: str | None = None
+    themes: tuple[str, ...] = ()
+    source: str = ""
+    url: str | None = None
+    unassigned: tuple[Span, ...] = ()
+    """Spans of `answer_text` that belong to no part (labels, preamble, closing lines)."""
+
+    def part(self, label: str) -> Part | None:
+        for p in self.parts:
+            if p.label == label:
+                return p
+        return None
+
+    def resolve(self, label: str) -> Part | None:
+        """The part whose own answer text answers `label`, following references (cycle-safe)."""
+        seen: set[str] = set()
+        current = self.part(label)
+        while current is not None and current.ref and current.label not in seen:
+            seen.add(current.label)
+            target = self.part(current.ref) or self.part(current.ref + "a")
+            if target is None:
+                break
+            current = target
+        return current
+
+    def answer_for(self, label: str) -> str:
+        """The answer text a reader should see for `label`: its own text, or the text it points to."""
+        p = self.resolve(label)
+        return p.answer if p is not None else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["parts"] = [p.to_dict() for p in self.parts]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        d = dict(data)
+        d["parts"] = tuple(Part.from_dict(p) for p in d.get("parts", ()))
+        d["themes"] = tuple(d.get("themes", ()))
+        d["unassigned"] = tuple(tuple(s) for s in d.get("unassigned", ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer comes from: a document and a sub-question."""
+
+    doc_id: str
+    part: str
+    title: str
+    date: str | None = None
+    minister: str | None = None
+    department: str | None = None
+    via_ref: str | None = None
+    """Set when `part` is answered by reference: the label whose text is shown."""
+
+    def label(self) -> str:
+        who = self.minister or self.department
+        bits = [f"{self.title} - {self.doc_id}, vraag {self.part}"]
+        if who:
+            bits.append(who)
+        if self.date:
+            bits.append(self.date)
+        return " - ".join(bits)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved part with its score and the answer text a reader should see."""
+
+    citation: Citation
+    score: float
+    question: str
+    answer: str
+    highlights: tuple[Span, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["citation"] = self.citation.to_dict()
+        return d

@@ -1,0 +1,45 @@
+"""Shared fixtures: paths to the bundled sample corpus and the shared real corpora, golden-file updating."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.config import go_offline
+from tests.fakes import FakeEmbedder
+
+go_offline()
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ASSISTANT_SHARED", ROOT.parent / "shared"))
+CORPUS = ROOT / "corpus"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/golden/*.json from the parser"
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def shared_path(relative: str) -> Path:
+    """A file under ../shared; in CI a missing file fails the test, elsewhere it skips it."""
+    path = SHARED / relative
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI needs ../shared beside the checkout")
+        pytest.skip(f"{path} not available")
+    return path
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    """A deterministic stand-in for the real model: texts sharing words embed close together."""
+    return FakeEmbedder()

@@ -1,0 +1,178 @@
+"""Parametrized tables of awkward snippets: every shape of numbering the parser must understand."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.parse.numbering import split_parts
+from assistant.types import Document
+
+
+def doc_of(question: str, answer: str) -> Document:
+    s = split_parts(question, answer)
+    return Document(doc_id="t", title="t", question_text=question, answer_text=answer, parts=tuple(s.parts))
+
+
+def labels(question: str, answer: str) -> list[str]:
+    return [p.label for p in split_parts(question, answer).parts]
+
+
+# (question, answer, expected labels, {label: expected start of the resolved answer})
+CASES = [
+    pytest.param(
+        "Inleiding. 1. Hoeveel stages waren er? 2. Hoeveel jobs?",
+        "1. Er waren 12 stages. 2. Er waren 3 jobs.",
+        ["1", "2"],
+        {"1": "Er waren 12", "2": "Er waren 3"},
+        id="clean",
+    ),
+    pytest.param(
+        "Context. 1. Wat was de oorzaak?2. Zou er een procedure komen?3. Hoe vaak gebeurt dit?",
+        "1. De noodrem werd geactiveerd. 2. De bestuurder moet eerst zelf herstellen. 3. Maandelijks 400 keer.",
+        ["1", "2", "3"],
+        {"2": "De bestuurder", "3": "Maandelijks"},
+        id="lost-line-breaks-question",
+    ),
+    pytest.param(
+        "1. Hoeveel oppervlakte? 2. Wat kost het?",
+        "1. De oppervlakte bedraagt 8.256 m22. Dit kost 4 miljoen euro.",
+        ["1", "2"],
+        {"1": "De oppervlakte bedraagt 8.256 m2", "2": "Dit kost"},
+        id="label-glued-to-unit",
+    ),
+    pytest.param(
+        "1. Hoeveel gevallen? 2. Hoeveel daders?",
+        "1. Beledigingen: 1702. In 2016 werden er 333 daders gevat.",
+        ["1", "2"],
+        {"1": "Beledigingen: 170", "2": "In 2016"},
+        id="label-glued-to-figure",
+    ),
+    pytest.param(
+        "1. Hoeveel controles? 2. Hoeveel geld?",
+        "1. Er waren 1.204 controles. 2. 750.000 euro werd uitgetrokken.",
+        ["1", "2"],
+        {"2": "750.000 euro"},
+        id="answer-starts-with-figure",
+    ),
+    pytest.param(
+        "In sectie 7. 3.1.2 staat het fonds. 1. Zijn er nieuwe cijfers? 2. Hoeveel zit er in het fonds?",
+        "1. Ja, 1,428 miljard euro. 2. Het fonds bedroeg 151 miljoen euro.",
+        ["1", "2"],
+        {"1": "Ja, 1,428", "2": "Het fonds"},
+        id="decoy-section-number-in-intro",
+    ),
+    pytest.param(
+        "1. Eerste vraag? 2. Tweede vraag? 3. Derde vraag? 4. Vierde vraag?",
+        "1. tot 4. Een gezamenlijk antwoord op alle vragen.",
+        ["1", "2", "3", "4"],
+        {"1": "Een gezamenlijk", "3": "Een gezamenlijk", "4": "Een gezamenlijk"},
+        id="range-tot",
+    ),
+    pytest.param(
+        "1. Sinds wanneer? 2. Hoeveel centra? 3. Hoeveel controles? 4. a) Waarop? b) Hoeveel inbreuken? "
+        "c) Welke? d) Welke sancties? 5. Hoe vaak gesloten?",
+        "1. en 2. Sinds 1 maart 2017. 3. en 4. a) b) en c) Hierna de cijfers. 4. d) Boetes tot 150.000 euro. "
+        "5. Bij 55 centra.",
+        ["1", "2", "3", "4a", "4b", "4c", "4d", "5"],
+        {"2": "Sinds 1 maart", "4a": "Hierna de cijfers", "4c": "Hierna", "4d": "Boetes", "5": "Bij 55"},
+        id="joint-ranges-with-letters",
+    ),
+    pytest.param(
+        "1. Hoeveel stages? 2. Hoeveel schoolstages? 3. Wat was het profiel? a) Scholingsgraad? b) Meisjes? "
+        "c) Leeftijd? d) Departementen? e) Kansengroepen? 4. Hoeveel overeenkomsten?",
+        "1. Entiteiten beslissen autonoom. 2. Zie vraag 1. 3. a-d) Zie vraag 1. e) Van de 68 stagiairs waren "
+        "er 28 van buitenlandse herkomst. 4. Zie antwoord op vraag 1.",
+        ["1", "2", "3", "3a", "3b", "3c", "3d", "3e", "4"],
+        {"2": "Entiteiten", "3a": "Entiteiten", "3d": "Entiteiten", "3e": "Van de 68", "4": "Entiteiten"},
+        id="letter-range-and-references",
+    ),
+    pytest.param(
+        "1. Welke kosten? 2. Graag preciseringen:a) welke vaartuigen;b) hoeveel militairen;c) welke kostprijs?",
+        "1. Geen kosten in 2016. 2. a) Het jacht ALPA.b) Geen militairen.c) Zie punt 1.",
+        ["1", "2", "2a", "2b", "2c"],
+        {"2a": "Het jacht", "2b": "Geen militairen", "2c": "Geen kosten"},
+        id="glued-letters-and-zie-punt",
+    ),
+    pytest.param(
+        "1. Hoeveel controles? 2. a) Hoeveel wegcontroles?b) Hoeveel in partnerschap? 3. Hoeveel inbreuken?",
+        "1. Veel. 2. a) Aantal 24083 wegcontroles2451 bedrijfscontrolesb) Partnerschap 231 wegcontroles3. "
+        "Aantal inbreuken: 538.",
+        ["1", "2a", "2b", "3"],
+        {"2a": "Aantal 24083", "2b": "Partnerschap", "3": "Aantal inbreuken"},
+        id="letters-glued-to-words",
+    ),
+    pytest.param(
+        "1. Welke maatregelen? 2. Hoeveel budget? 3. Wanneer?",
+        "1. Er komen drie maatregelen. 2. Het budget is 2 miljoen euro. 3. Ik verwijs naar mijn antwoord "
+        "op vraag 2.",
+        ["1", "2", "3"],
+        {"3": "Het budget"},
+        id="ik-verwijs-naar",
+    ),
+    pytest.param(
+        "1. Hoeveel klachten? 2. Hoeveel boetes? 3. Welke sancties?",
+        "De inspectie ontving 45 klachten en legde 12 boetes op; de sancties staan in de wet.",
+        ["1", "2", "3"],
+        {"1": "De inspectie", "2": "De inspectie", "3": "De inspectie"},
+        id="unnumbered-answer-answers-every-part",
+    ),
+    pytest.param(
+        "Kan de minister zeggen hoeveel laadpalen er in 2023 werden geplaatst?",
+        "In 2023 werden 1.250 laadpalen geplaatst.",
+        ["1"],
+        {"1": "In 2023"},
+        id="unnumbered-question-is-part-1",
+    ),
+    pytest.param(
+        "1. Wat kost het project? 2. Wie betaalt?",
+        "1. Het project kost 3 miljoen euro. 2. Zie het antwoord op vraag 1, en daarnaast betaalt de "
+        "federale overheid een bijkomend deel van 20 procent via het Beliris-fonds.",
+        ["1", "2"],
+        {"2": "Zie het antwoord op vraag 1, en daarnaast"},
+        id="reference-with-own-text-is-no-reference",
+    ),
+    pytest.param(
+        "1. Hoeveel in 2022? 2. Hoeveel in 2023? 3. Evolutie?",
+        "1-3. Zie onderstaande tabel met de cijfers per jaar.",
+        ["1", "2", "3"],
+        {"3": "Zie onderstaande tabel"},
+        id="range-with-dash",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "answer", "expected", "answers"), CASES)
+def test_numbering(question: str, answer: str, expected: list[str], answers: dict[str, str]) -> None:
+    doc = doc_of(question, answer)
+    assert [p.label for p in doc.parts] == expected
+    for label, head in answers.items():
+        assert " ".join(doc.answer_for(label).split()).startswith(head), (label, doc.answer_for(label))
+
+
+def test_reference_keeps_that_it_was_a_reference() -> None:
+    doc = doc_of("1. Wat? 2. Waarom?", "1. Omdat het moet. 2. Zie vraag 1.")
+    part = doc.part("2")
+    assert part is not None
+    assert part.answer == "Zie vraag 1."
+    assert (part.ref, part.ref_kind) == ("1", "reference")
+    assert doc.answer_for("2") == "Omdat het moet."
+
+
+def test_joint_answer_marks_the_other_parts() -> None:
+    doc = doc_of("1. Wat? 2. Waarom? 3. Wanneer?", "1. en 2. Samen beantwoord. 3. Morgen.")
+    p2 = doc.part("2")
+    assert p2 is not None and (p2.ref, p2.ref_kind) == ("1", "joint")
+
+
+def test_question_offsets_point_at_the_text() -> None:
+    q = "Inleiding. 1. Eerste vraag?2. Tweede vraag?"
+    a = "1. Eerste antwoord. 2. Tweede antwoord."
+    for p in split_parts(q, a).parts:
+        assert p.question_span is not None and p.answer_span is not None
+        assert q[p.question_span[0] : p.question_span[1]] == p.question
+        assert a[p.answer_span[0] : p.answer_span[1]] == p.answer
+
+
+def test_reference_cycle_does_not_hang() -> None:
+    doc = doc_of("1. Wat? 2. Waarom?", "1. Zie vraag 2. 2. Zie vraag 1.")
+    assert doc.resolve("1") is not None

@@ -67,16 +67,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluate import load_jsonl, score_alignment, write_metrics
 
     if not args.alignment and not args.questions:
-        raise AssistantError(
-            "nothing to evaluate: give --alignment FILE (with --corpus) and/or --questions FILE"
-        )
+        raise AssistantError("nothing to evaluate: give --alignment FILE (with --corpus) and/or --questions FILE")
     report = Path(args.report)
     status = 0
     if args.alignment:
         if not args.corpus:
-            raise AssistantError(
-                "--alignment needs --corpus PATH... (the files the gold documents come from)"
-            )
+            raise AssistantError("--alignment needs --corpus PATH... (the files the gold documents come from)")
         from assistant.parse import read_paths
 
         gold = load_jsonl(Path(args.alignment))

@@ -90,9 +90,7 @@ def score_alignment(gold_docs: Iterable[Mapping[str, Any]], docs: Mapping[str, D
             ok = True
             q_head = fold(gp["question_head"])
             if not fold(part.question).startswith(q_head):
-                result.failures.append(
-                    PartFailure(doc_id, label, "question", q_head, fold(part.question)[:80])
-                )
+                result.failures.append(PartFailure(doc_id, label, "question", q_head, fold(part.question)[:80]))
                 ok = False
             a_head = fold(_gold_answer_head(gold, label))
             got = fold(doc.answer_for(label))

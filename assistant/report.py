@@ -59,3 +59,69 @@ def write_alignment_report(report_dir: Path, result: AlignmentResult) -> Path:
     if result.missing_docs:
         body += f"<p class='bad'>Not in the corpus: {html.escape(', '.join(result.missing_docs))}</p>"
     return write_section(report_dir, "1-alignment", body)
+
+
+HEADLINE = ("part_hit1", "part_hit5", "part_mrr10", "doc_hit1", "doc_hit5", "doc_mrr10", "fact_recall1")
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+
+
+def write_questions_report(report_dir: Path, blocks: dict[str, Any], outcomes: dict[str, Any]) -> Path:
+    """Headline table with the baselines side by side, a table per kind, and the failed cases."""
+    q, base = blocks["questions"], blocks["baselines"]
+    systems = [("ours", q)] + list(base.items())
+    head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in systems)
+    rows = ""
+    for key in HEADLINE:
+        cells = "".join(f"<td class='num'>{_fmt(m[key]) if key in m else '-'}</td>" for _, m in systems)
+        rows += f"<tr><td>{key}</td>{cells}</tr>"
+    for key in ("p50", "p95"):
+        cells = "".join(f"<td class='num'>{m['latency_ms'][key]:.0f}</td>" for _, m in systems)
+        rows += f"<tr><td>latency {key} (ms)</td>{cells}</tr>"
+    body = (
+        "<h2>Questions</h2>"
+        f"<p>{q['cases']} cases: {q['answerable']} answerable, {q['abstain']} where the right reply is 'not found'. "
+        f"Abstain accuracy {q['abstain_accuracy']:.3f}, false abstain rate {q['false_abstain_rate']:.3f}.</p>"
+        f"<table><tr><th>metric</th>{head}</tr>{rows}</table>"
+    )
+    body += "<h3>By kind</h3><table><tr><th>kind</th><th>cases</th><th>system</th>"
+    body += "".join(f"<th>{k}</th>" for k in ("part_hit1", "part_hit5", "doc_hit5", "fact_recall1", "abstain_accuracy"))
+    body += "</tr>"
+    for kind, m in q["by_kind"].items():
+        for name, sysm in systems:
+            km = sysm.get("by_kind", {}).get(kind, {})
+            cells = "".join(
+                f"<td class='num'>{_fmt(km[k]) if k in km else '-'}</td>"
+                for k in ("part_hit1", "part_hit5", "doc_hit5", "fact_recall1", "abstain_accuracy")
+            )
+            body += f"<tr><td>{kind}</td><td class='num'>{m['cases']}</td><td>{name}</td>{cells}</tr>"
+    body += "</table>"
+    failed = ""
+    for o in outcomes.get("ours", []):
+        gold = {f"{d}#{p}" for d, p in o.case.gold}
+        got = [f"{d}#{p}" for d, p in o.parts[:5]]
+        ok_rank = bool(gold & set(got)) if gold else o.abstained
+        if ok_rank and (not gold or _has(o)):
+            continue
+        failed += (
+            f"<tr><td>{html.escape(o.case.id)}</td><td>{o.case.kind}</td><td>{html.escape(o.case.question)}</td>"
+            f"<td>{html.escape(', '.join(sorted(gold)) or '(abstain)')}<br>"
+            f"<small>{html.escape(' | '.join(o.case.facts))}"
+            f"</small></td><td class='bad'>{html.escape(', '.join(got) or '(abstained)')}<br><small>"
+            f"{html.escape(o.first_text[:200])}</small></td></tr>"
+        )
+    if failed:
+        body += (
+            "<h3>Failed cases (ours)</h3><p>Gold not in the top 5, a fact missing from the first answer, or a wrong "
+            "abstention.</p><table><tr><th>id</th><th>kind</th><th>question</th><th>expected</th><th>returned</th></tr>"
+            f"{failed}</table>"
+        )
+    return write_section(report_dir, "2-questions", body)
+
+
+def _has(o: Any) -> bool:
+    from assistant.evaluate_questions import has_facts
+
+    return not o.abstained and has_facts(o.first_text, o.case.facts)

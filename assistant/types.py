@@ -139,8 +139,12 @@ class Hit:
     question: str
     answer: str
     highlights: tuple[Span, ...] = field(default=())
+    """Offsets into `answer` of the sentences that best match the question."""
+    similarity: float | None = None
+    """Cosine similarity of the question to the part's best chunk, when dense search found it."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["citation"] = self.citation.to_dict()
+        d["highlights"] = [list(s) for s in self.highlights]
         return d

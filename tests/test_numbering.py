@@ -103,8 +103,7 @@ CASES = [
     ),
     pytest.param(
         "1. Welke maatregelen? 2. Hoeveel budget? 3. Wanneer?",
-        "1. Er komen drie maatregelen. 2. Het budget is 2 miljoen euro. 3. Ik verwijs naar mijn antwoord "
-        "op vraag 2.",
+        "1. Er komen drie maatregelen. 2. Het budget is 2 miljoen euro. 3. Ik verwijs naar mijn antwoord op vraag 2.",
         ["1", "2", "3"],
         {"3": "Het budget"},
         id="ik-verwijs-naar",

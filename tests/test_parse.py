@@ -56,9 +56,7 @@ def test_text_header_and_hyphenation() -> None:
 
 
 def test_answer_heading_splits() -> None:
-    doc = parse_text(
-        "Titel - Onderwerp\n\n1. Vraag een?\n2. Vraag twee?\n\nANTWOORD\n\n1. Een.\n2. Twee.", "x"
-    )
+    doc = parse_text("Titel - Onderwerp\n\n1. Vraag een?\n2. Vraag twee?\n\nANTWOORD\n\n1. Een.\n2. Twee.", "x")
     assert [doc.answer_for(p.label) for p in doc.parts] == ["Een.", "Twee."]
 
 
@@ -119,12 +117,8 @@ def test_bad_record_is_reported(line: str, message: str) -> None:
 def test_bad_files_reported_others_read(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
-    (tmp_path / "latin1.txt").write_bytes(
-        "Titel - Café\n\n1. Vraag één?\n2. Twee?\n1. Ja.\n2. Nee.".encode("latin-1")
-    )
-    (tmp_path / "utf16.txt").write_bytes(
-        "Titel - Onderwerp\n\n1. Een?\n2. Twee?\n1. A.\n2. B.".encode("utf-16")
-    )
+    (tmp_path / "latin1.txt").write_bytes("Titel - Café\n\n1. Vraag één?\n2. Twee?\n1. Ja.\n2. Nee.".encode("latin-1"))
+    (tmp_path / "utf16.txt").write_bytes("Titel - Onderwerp\n\n1. Een?\n2. Twee?\n1. A.\n2. B.".encode("utf-16"))
     (tmp_path / "records.jsonl").write_text(json.dumps(BE_RECORD) + "\n{broken\n", encoding="utf-8")
     results = list(read_paths([tmp_path]))
     docs = {r.doc_id: r for r in results if isinstance(r, Document)}
@@ -197,16 +191,12 @@ def _golden_sources() -> list[Path]:
 
 @pytest.mark.parametrize("path", _golden_sources(), ids=lambda p: p.stem)
 def test_golden_samples(path: Path, update_golden: bool) -> None:
-    _check_golden(
-        parse_text(path.read_text(encoding="utf-8"), doc_id=path.stem, source=path.name), update_golden
-    )
+    _check_golden(parse_text(path.read_text(encoding="utf-8"), doc_id=path.stem, source=path.name), update_golden)
 
 
 def test_golden_seed(update_golden: bool) -> None:
     path = shared_path(SEED)
-    _check_golden(
-        parse_text(path.read_text(encoding="utf-8"), doc_id=path.stem, source=path.name), update_golden
-    )
+    _check_golden(parse_text(path.read_text(encoding="utf-8"), doc_id=path.stem, source=path.name), update_golden)
 
 
 def _check_golden(doc: Document, update: bool) -> None:

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from assistant.errors import ParseError
 
-_PAGE_NUMBER = re.compile(
-    r"^\s*(?:(?:pagina|blz\.?|page|p\.)\s*)?\d{1,4}\s*(?:(?:/|van|of)\s*\d{1,4})?\s*$", re.I
-)
+_PAGE_NUMBER = re.compile(r"^\s*(?:(?:pagina|blz\.?|page|p\.)\s*)?\d{1,4}\s*(?:(?:/|van|of)\s*\d{1,4})?\s*$", re.I)
 
 
 def _shape(line: str) -> str:
@@ -35,9 +33,7 @@ def strip_running_lines(pages: list[str]) -> list[str]:
         nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
         edges = set(nonblank[:2] + nonblank[-2:])
         keep = [
-            ln
-            for i, ln in enumerate(lines)
-            if not (i in edges and (_shape(ln) in running or _PAGE_NUMBER.match(ln)))
+            ln for i, ln in enumerate(lines) if not (i in edges and (_shape(ln) in running or _PAGE_NUMBER.match(ln)))
         ]
         cleaned.append("\n".join(keep))
     return cleaned
@@ -53,9 +49,7 @@ def pdf_text(path: Path) -> str:
         if reader.is_encrypted:
             try:
                 if not reader.decrypt(""):
-                    raise ParseError(
-                        str(path), "the PDF is encrypted; decrypt it first (e.g. `qpdf --decrypt`)"
-                    )
+                    raise ParseError(str(path), "the PDF is encrypted; decrypt it first (e.g. `qpdf --decrypt`)")
             except NotImplementedError:
                 raise ParseError(str(path), "the PDF is encrypted with an unsupported method") from None
         pages = [page.extract_text() or "" for page in reader.pages]

@@ -15,7 +15,7 @@ from assistant.parse.records import FieldMap, parse_line
 from assistant.parse.text import parse_text
 from assistant.types import Document
 
-TEXT_SUFFIXES = {".txt", ".text", ".md"}
+TEXT_SUFFIXES = {".txt", ".text"}
 RECORD_SUFFIXES = {".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | {".pdf"}
 MAX_TEXT_BYTES = 20_000_000
@@ -67,9 +67,7 @@ def read_file(path: Path, mapping: FieldMap | None = None) -> Iterator[Document 
             yield from _read_records(path, mapping)
             return
         if suffix not in TEXT_SUFFIXES:
-            raise ParseError(
-                name, f"unknown file type {suffix or '(none)'}; expected one of {sorted(SUFFIXES)}"
-            )
+            raise ParseError(name, f"unknown file type {suffix or '(none)'}; expected one of {sorted(SUFFIXES)}")
         if size > MAX_TEXT_BYTES:
             raise ParseError(name, f"{size / 1e6:.0f} MB is too large for one written question (limit 20 MB)")
         text = decode(path.read_bytes(), name)

@@ -54,9 +54,7 @@ class FieldMap:
         for item in filter(None, (s.strip() for s in spec.split(","))):
             key, sep, value = item.partition("=")
             if not sep or key.strip() not in FIELDS:
-                raise ValueError(
-                    f"bad field mapping {item!r}: use FIELD=KEY with FIELD one of {', '.join(FIELDS)}"
-                )
+                raise ValueError(f"bad field mapping {item!r}: use FIELD=KEY with FIELD one of {', '.join(FIELDS)}")
             values[key.strip()] = value.strip() or None
         return cls(**values)  # type: ignore[arg-type]
 

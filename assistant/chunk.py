@@ -1,0 +1,83 @@
+"""Documents to Chunks: one entry per part, long answers split but still cited to their part. Pure.
+
+A chunk carries the document title and the part's question as context, and the answer text a reader should see:
+its own text, or, for a part answered by reference, the head of the text it points to (marked as such).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.types import Document, Part
+
+CHUNKER_VERSION = "2"
+PIECE_CHARS = 1200
+PIECE_OVERLAP = 120
+QUESTION_CHARS = 400
+REF_HEAD_CHARS = 400
+
+_splitter = RecursiveCharacterTextSplitter(
+    chunk_size=PIECE_CHARS,
+    chunk_overlap=PIECE_OVERLAP,
+    separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one part as it is embedded and stored."""
+
+    chunk_id: str
+    doc_id: str
+    part: str
+    piece: int
+    text: str
+    via_ref: str | None = None
+
+
+def part_id(doc_id: str, label: str) -> str:
+    return f"{doc_id}#{label}"
+
+
+def fingerprint(doc: Document) -> str:
+    """Changes whenever the document or the way it is chunked changes."""
+    payload = json.dumps(doc.to_dict(), sort_keys=True, ensure_ascii=False) + CHUNKER_VERSION
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+def _context(doc: Document, part: Part) -> str:
+    question = " ".join(part.question.split())
+    if len(question) > QUESTION_CHARS:
+        question = question[:QUESTION_CHARS].rsplit(" ", 1)[0] + " ..."
+    if not question:
+        question = " ".join(doc.intro.split())[:QUESTION_CHARS]
+    return f"{doc.title}. Vraag {part.label}: {question}"
+
+
+def chunk_document(doc: Document) -> list[Chunk]:
+    """The chunks of one document, in part order, with stable ids."""
+    chunks: list[Chunk] = []
+    for part in doc.parts:
+        context = _context(doc, part)
+        resolved = doc.resolve(part.label)
+        if part.ref and resolved is not None and resolved.label != part.label:
+            head = " ".join(resolved.answer.split())[:REF_HEAD_CHARS]
+            text = f"{context}\nAntwoord (zie vraag {resolved.label}): {head}" if head else context
+            chunks.append(Chunk(part_id(doc.doc_id, part.label), doc.doc_id, part.label, 0, text, resolved.label))
+            continue
+        answer = " ".join(part.answer.split())
+        pieces = _splitter.split_text(answer) if answer else [""]
+        for i, piece in enumerate(pieces):
+            cid = part_id(doc.doc_id, part.label) + (f"~{i}" if i else "")
+            text = f"{context}\nAntwoord: {piece}" if piece else context
+            chunks.append(Chunk(cid, doc.doc_id, part.label, i, text))
+    return chunks
+
+
+def part_search_text(doc: Document, part: Part) -> str:
+    """The words the keyword side matches for a part: title, question and the answer it resolves to."""
+    return f"{doc.title}\n{part.question}\n{doc.answer_for(part.label)}"

@@ -1,0 +1,174 @@
+"""Question (+ filters) to ranked parts: dense search in Chroma and Dutch BM25, fused by reciprocal rank.
+
+Works at the level of parts: chunk hits are folded into their part, and every hit carries its citation. Also
+offers the same search as a LangChain `BaseRetriever`. Composing the reply shown to users is answer.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.chunk import part_id
+from assistant.embed import Embedder
+from assistant.index import Index, matches, validate_filters, where_clause
+from assistant.types import Citation, Document, Hit
+
+_EN_WORDS = frozenset(
+    "the of and to in is was were how many what which who when why does did do are for by with from has have "
+    "been this that there their will would could should about per".split()
+)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How the two sides are fused; the defaults were chosen on the dev set (see README, Evaluate)."""
+
+    mode: str = "hybrid"
+    """"hybrid", "dense" or "bm25"."""
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 0.7
+    bm25_weight_en: float = 0.2
+    """English questions share few words with Dutch documents, so their keyword side counts for less."""
+    dense_candidates: int = 80
+    bm25_candidates: int = 80
+    doc_weight: float = 0.3
+    """Weight of the document-level evidence (the best part of the same document) added to each part."""
+
+
+def looks_english(text: str) -> bool:
+    words = re.findall(r"[a-z]+", text.lower())
+    if not words:
+        return False
+    return sum(w in _EN_WORDS for w in words) / len(words) >= 0.2
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A part with its fused score and the raw evidence behind it."""
+
+    doc_id: str
+    part: str
+    score: float
+    dense: float | None
+    bm25: float | None
+
+
+def _ranked(key: str, score: float, dense: float | None, bm25: float | None) -> Ranked:
+    doc_id, _, label = key.partition("#")
+    return Ranked(doc_id, label, score, dense, bm25)
+
+
+class Retriever:
+    """Ranks the parts of an index for a question."""
+
+    def __init__(self, index: Index, embedder: Embedder | None, settings: RetrievalSettings | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings or RetrievalSettings()
+        if self.settings.mode != "bm25" and embedder is None:
+            raise ValueError("dense and hybrid retrieval need an embedder")
+        self.docs: dict[str, Document] = {d.doc_id: d for d in index.docs.all()}
+        self.keywords = index.read_keywords()
+        self._part_doc = [key.split("#", 1)[0] for key in self.keywords.keys]
+
+    def reload(self) -> None:
+        """Pick up documents and keywords written by a later ingest."""
+        self.docs = {d.doc_id: d for d in self.index.docs.all()}
+        self.keywords = self.index.read_keywords()
+        self._part_doc = [key.split("#", 1)[0] for key in self.keywords.keys]
+
+    # -- the two sides
+
+    def dense(self, question: str, filters: Mapping[str, str], k: int) -> list[tuple[str, float]]:
+        assert self.embedder is not None
+        vector = self.embedder.embed_queries([question])[0]
+        best: dict[str, float] = {}
+        for chunk_id, sim, meta in self.index.vectors.query(vector, k, where_clause(filters)):
+            key = part_id(str(meta.get("doc_id")), str(meta.get("part"))) if meta else chunk_id.split("~")[0]
+            if sim > best.get(key, -1.0):
+                best[key] = sim
+        return sorted(best.items(), key=lambda kv: -kv[1])
+
+    def bm25(self, question: str, filters: Mapping[str, str], k: int) -> list[tuple[str, float]]:
+        scores = self.keywords.scores(question)
+        if scores.size == 0:
+            return []
+        if filters:
+            allowed = {d for d, doc in self.docs.items() if matches(doc, filters)}
+            mask = np.fromiter((d in allowed for d in self._part_doc), dtype=bool, count=len(self._part_doc))
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return [(self.keywords.keys[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    # -- fusion
+
+    def rank(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Ranked]:
+        """Parts ranked for the question under the filters."""
+        s = self.settings
+        f = validate_filters(filters)
+        dense = self.dense(question, f, s.dense_candidates) if s.mode in ("dense", "hybrid") else []
+        bm25 = self.bm25(question, f, s.bm25_candidates) if s.mode in ("bm25", "hybrid") else []
+        if s.mode == "dense":
+            return [_ranked(key, sim, sim, None) for key, sim in dense[:top_k]]
+        if s.mode == "bm25":
+            return [_ranked(key, sc, None, sc) for key, sc in bm25[:top_k]]
+        wb = s.bm25_weight_en if looks_english(question) else s.bm25_weight
+        fused: dict[str, float] = {}
+        for rank, (key, _) in enumerate(dense):
+            fused[key] = fused.get(key, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+        for rank, (key, _) in enumerate(bm25):
+            fused[key] = fused.get(key, 0.0) + wb / (s.rrf_k + rank + 1)
+        if s.doc_weight:
+            doc_best: dict[str, float] = {}
+            for key, score in fused.items():
+                d = key.split("#", 1)[0]
+                doc_best[d] = max(doc_best.get(d, 0.0), score)
+            fused = {k: v + s.doc_weight * doc_best[k.split("#", 1)[0]] for k, v in fused.items()}
+        dense_by, bm25_by = dict(dense), dict(bm25)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:top_k]
+        return [_ranked(key, score, dense_by.get(key), bm25_by.get(key)) for key, score in ranked]
+
+    def search(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Hit]:
+        """Ranked parts as Hits with their citation and the answer text a reader should see."""
+        hits = []
+        for r in self.rank(question, filters, top_k):
+            doc = self.docs.get(r.doc_id)
+            if doc is None:
+                continue
+            hit = make_hit(doc, r.part, r.score, r.dense)
+            if hit is not None:
+                hits.append(hit)
+        return hits
+
+
+def make_hit(doc: Document, label: str, score: float, similarity: float | None = None) -> Hit | None:
+    part = doc.part(label)
+    if part is None:
+        return None
+    resolved = doc.resolve(label)
+    via = resolved.label if part.ref and resolved is not None and resolved.label != label else None
+    citation = Citation(
+        doc_id=doc.doc_id,
+        part=label,
+        title=doc.title,
+        date=doc.date,
+        minister=doc.minister,
+        department=doc.department,
+        via_ref=via,
+    )
+    return Hit(
+        citation=citation, score=score, question=part.question, answer=doc.answer_for(label), similarity=similarity
+    )
+
+
+def as_langchain(retriever: Retriever, filters: Mapping[str, Any] | None = None, top_k: int = 5) -> Any:
+    """The retriever as a LangChain `BaseRetriever` returning `Document`s with citation metadata."""
+    from assistant.lc import PartRetriever
+
+    return PartRetriever(retriever=retriever, filters=dict(filters or {}), top_k=top_k)

@@ -101,7 +101,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from assistant.evaluate_questions import run_question_eval
 
         status = max(status, run_question_eval(args))
-    return status
+    return max(status, _compare_and_bars(args, report))
+
+
+def _compare_and_bars(args: argparse.Namespace, report: Path) -> int:
+    from assistant.evaluate import check_bars, compare, parse_bars
+
+    metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    if args.compare:
+        old_path = Path(args.compare)
+        if not old_path.exists():
+            raise AssistantError(f"--compare: {old_path} does not exist")
+        changes = compare(json.loads(old_path.read_text(encoding="utf-8")), metrics)
+        print(f"compared with {old_path}: {len(changes)} metric(s) changed, {sum(c.worse for c in changes)} worse")
+        for c in changes:
+            flag = _color("  WORSE", RED) if c.worse else ""
+            print(f"  {c.key}: {c.old:.4g} -> {c.new:.4g} ({c.new - c.old:+.4g}){flag}")
+    failures = check_bars(metrics, parse_bars(args.fail_under or []))
+    for failure in failures:
+        _err(f"below the bar: {failure}")
+    return 3 if failures else 0
 
 
 # ---------------------------------------------------------------- main
@@ -125,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--index", help="index folder to evaluate (default: settings)")
     e.add_argument("--report", required=True, help="folder for metrics.json and report.html")
     e.add_argument("--fields", help="JSONL field mapping for --corpus")
+    e.add_argument("--compare", metavar="OLD_METRICS_JSON", help="show the change per metric against an earlier run")
+    e.add_argument(
+        "--fail-under",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="exit with status 3 when a metric is below its bar, e.g. part_hit5=0.85 docs_passed=24",
+    )
+    e.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help="retrieval to evaluate")
+    e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_eval)
 
     _add_later_commands(sub)

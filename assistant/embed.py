@@ -77,7 +77,9 @@ class SentenceTransformerEmbedder:
         go_offline()
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start; ingest has its own
         self._model = SentenceTransformer(
             str(path), device="cpu", local_files_only=True, model_kwargs={"dtype": torch.float32}
         )

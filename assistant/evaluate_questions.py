@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.answer import Answer, compose
-from assistant.evaluate import load_jsonl, write_metrics
+from assistant.errors import AssistantError
+from assistant.evaluate import write_metrics
 from assistant.index import KeywordIndex, matches, validate_filters
 from assistant.parse.clean import fold
 from assistant.types import Document
@@ -246,8 +248,104 @@ class NaiveRag:
 # ---------------------------------------------------------------- command
 
 
-def load_cases(path: Path) -> list[Case]:
-    return [Case.from_dict(d) for d in load_jsonl(path)]
+@dataclass(frozen=True)
+class GoldProblem:
+    """A gold line that cannot be used, with the reason; the run goes on without it."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+def _split_list(value: str) -> list[str]:
+    value = value.strip()
+    if not value:
+        return []
+    if value.startswith("["):
+        return [str(v) for v in json.loads(value)]
+    return [v.strip() for v in value.split("|") if v.strip()]
+
+
+def _csv_row(row: Mapping[str, str]) -> dict[str, Any]:
+    """A CSV row in the JSONL shape: gold as `doc#part|doc#part` (or JSON), facts `a|b`, filters `k=v;k=v`."""
+    d: dict[str, Any] = {k: (v or "").strip() for k, v in row.items() if k}
+    gold_raw = d.get("gold", "")
+    if gold_raw.startswith("["):
+        d["gold"] = json.loads(gold_raw)
+    else:
+        d["gold"] = []
+        for item in _split_list(gold_raw):
+            doc, sep, part = item.replace(":", "#").partition("#")
+            if not sep:
+                raise ValueError(f"gold item {item!r} should be doc#part")
+            d["gold"].append({"doc": doc.strip(), "part": part.strip()})
+    d["facts"] = _split_list(d.get("facts", ""))
+    filters_raw = d.get("filters", "")
+    if filters_raw.startswith("{"):
+        d["filters"] = json.loads(filters_raw)
+    else:
+        pairs = [p.partition("=") for p in filters_raw.split(";") if p.strip()]
+        d["filters"] = {k.strip(): v.strip() for k, _, v in pairs}
+    return d
+
+
+def load_cases(path: Path, known_docs: Mapping[str, Document] | None = None) -> tuple[list[Case], list[GoldProblem]]:
+    """Cases from a JSONL or CSV gold file; bad lines become GoldProblems instead of stopping the run."""
+    import csv
+
+    rows: list[tuple[str, Any]] = []
+    problems: list[GoldProblem] = []
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as fh:
+            for lineno, row in enumerate(csv.DictReader(fh), start=2):
+                try:
+                    rows.append((f"{path}:{lineno}", _csv_row(row)))
+                except (ValueError, json.JSONDecodeError) as exc:
+                    problems.append(GoldProblem(f"{path}:{lineno}", str(exc)))
+    else:
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append((f"{path}:{lineno}", json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    problems.append(GoldProblem(f"{path}:{lineno}", f"not valid JSON ({exc.msg})"))
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for where, d in rows:
+        if not isinstance(d, dict):
+            problems.append(GoldProblem(where, "not a JSON object"))
+            continue
+        missing = [k for k in ("id", "question", "kind", "gold") if k not in d or d[k] in (None, "")]
+        if "gold" in missing and d.get("kind") == "abstain":
+            missing.remove("gold")
+        if missing:
+            problems.append(GoldProblem(where, f"missing field(s): {', '.join(missing)}"))
+            continue
+        try:
+            case = Case.from_dict(d)
+        except (KeyError, TypeError, AttributeError) as exc:
+            problems.append(GoldProblem(where, f"malformed case ({exc})"))
+            continue
+        if case.id in seen:
+            problems.append(GoldProblem(where, f"duplicate id {case.id}"))
+            continue
+        if known_docs is not None:
+            unknown = sorted({doc for doc, _ in case.gold if doc not in known_docs})
+            if unknown:
+                problems.append(GoldProblem(where, f"gold document(s) not in the index: {', '.join(unknown)}"))
+                continue
+        try:
+            validate_filters(case.filters)
+        except Exception as exc:  # ConfigError: an unknown filter key or a bad date
+            problems.append(GoldProblem(where, str(exc)))
+            continue
+        seen.add(case.id)
+        cases.append(case)
+    return cases, problems
 
 
 def evaluate(
@@ -290,8 +388,13 @@ def run_question_eval(args: argparse.Namespace) -> int:
     index_dir = Path(args.index) if args.index else settings.index_dir
     mode = getattr(args, "mode", None) or "hybrid"
     retriever = open_retriever(settings, index_dir, RetrievalSettings(mode=mode))
-    cases = load_cases(Path(args.questions))
-    blocks, outcomes = evaluate(retriever, cases, index_dir)
+    cases, problems = load_cases(Path(args.questions), retriever.docs)
+    for problem in problems:
+        print(f"skipped gold line {problem}", file=sys.stderr)
+    if not cases:
+        raise AssistantError(f"no usable cases in {args.questions}")
+    blocks, outcomes = evaluate(retriever, cases, index_dir, progress=not getattr(args, "quiet", False))
+    blocks["questions"]["gold_problems"] = len(problems)
     n_parts = len(retriever.keywords.keys)
     system = {
         "embedding_model": retriever.embedder.name if retriever.embedder else "none",

@@ -19,7 +19,8 @@ ABSTAIN_SIMILARITY = 0.0
 PRIMARY_MAX = 3
 RELATED_MAX = 3
 
-_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|\n|$)")
+# a dot between digits ("107.384") does not end a sentence
+_SENTENCE = re.compile(r"(?:[^.!?;\n]|(?<=\d)\.(?=\d))+(?:[.!?;]+|\n|$)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     "de het een en van in op te is zijn was werd werden voor met aan door dat die dit deze er hoe hoeveel wat "

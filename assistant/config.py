@@ -44,6 +44,8 @@ class Settings:
     batch_size: int = 32
     host: str = "127.0.0.1"
     port: int = 7860
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed to call the API from a browser (besides the widget keys' own origins)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -65,6 +67,8 @@ class Settings:
                     updates[name] = int(e[key])
                 except ValueError:
                     raise ConfigError(f"{key} must be a whole number, got {e[key]!r}") from None
+        if e.get("ASSISTANT_CORS_ORIGINS"):
+            updates["cors_origins"] = tuple(o.strip() for o in e["ASSISTANT_CORS_ORIGINS"].split(",") if o.strip())
         if e.get("ASSISTANT_HOST"):
             updates["host"] = e["ASSISTANT_HOST"]
         return replace(s, **updates)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-_LABEL_START = re.compile(r"^\s*(?:\d{1,2}\s*[.)]|[a-z]\s*[-–)]|(?:Vraag|Antwoord)\s+\d)")
+_LABEL_START = re.compile(r"^\s*(?:\d{1,2}\s*[.)](?!\d)|[a-z]\s*[-–)]|(?:Vraag|Antwoord)\s+\d)")
 _HYPHEN_END = re.compile(r"(\w)-$")
 
 

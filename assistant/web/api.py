@@ -1,0 +1,120 @@
+"""The HTTP routes besides the chat: the JSON API (/api/...) and the HTML source view (/doc/{doc_id}).
+
+Validates outside input with pydantic and shapes the JSON; the work itself is views.py's. Turning AssistantErrors
+into HTTP statuses is done once, in app.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from assistant.render import coverage, coverage_line
+from assistant.retrieve import Retriever
+from assistant.web import views
+from assistant.web.source import CSP, document_page, not_found_page
+
+router = APIRouter()
+
+
+def _question(value: str, limit: int) -> str:
+    problem = views.question_problem(value, limit)
+    if problem:
+        raise PydanticCustomError("question", problem)
+    return value
+
+
+class AskRequest(BaseModel):
+    """A question with optional filters (minister, department, party, asker, date_from, date_to, doc_id)."""
+
+    question: str = Field(examples=["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])
+    filters: dict[str, str] = Field(default_factory=dict, examples=[{"date_from": "2023-01-01"}])
+    top_k: int = Field(5, ge=1, le=views.TOP_K_MAX)
+
+    @field_validator("question")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _question(value, views.QUESTION_MAX)
+
+
+class SimilarRequest(BaseModel):
+    """A draft question (up to 5,000 characters) to compare with the questions asked before."""
+
+    question: str = Field(examples=["Hoeveel scholen werden getroffen door phishing?"])
+    filters: dict[str, str] = Field(default_factory=dict)
+    top_k: int = Field(5, ge=1, le=views.TOP_K_MAX)
+
+    @field_validator("question")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _question(value, views.DRAFT_MAX)
+
+
+def retriever_of(request: Request) -> Retriever:
+    retriever: Retriever = request.app.state.backend.get()
+    return retriever
+
+
+def source_url(request: Request, doc_id: str, part: str | None = None) -> str:
+    """The source view's address: absolute when the request names a host, else from the site root."""
+    base = str(request.base_url) if request.headers.get("host") else request.scope.get("root_path", "") + "/"
+    return base + views.source_path(doc_id, part)
+
+
+def _with_url(request: Request, hit: dict[str, Any]) -> dict[str, Any]:
+    citation = hit["citation"]
+    return {**hit, "source_url": source_url(request, citation["doc_id"], citation["part"])}
+
+
+def _not_found(doc_id: str) -> JSONResponse:
+    return JSONResponse({"detail": f"Onbekend document {doc_id!r}. / Unknown document {doc_id!r}."}, status_code=404)
+
+
+@router.post("/api/ask", tags=["api"])
+def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
+    """The minister's own words answering the question, cited down to the sub-question, with source links."""
+    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_below)
+    data = answer.to_dict()
+    for key in ("answers", "related", "suggestions"):
+        data[key] = [_with_url(request, h) for h in data[key]]
+    return data
+
+
+@router.post("/api/similar", tags=["api"])
+def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
+    """Eerder gesteld? The earlier documents most like a draft question, with their best parts and answers."""
+    found = views.similar(retriever_of(request), body.question, body.filters, body.top_k)
+    documents = []
+    for s in found:
+        d = s.to_dict()
+        d["source_url"] = source_url(request, s.doc_id)
+        d["parts"] = [_with_url(request, h) for h in d["parts"]]
+        documents.append(d)
+    return {"question": body.question.strip(), "documents": documents}
+
+
+@router.get("/api/documents/{doc_id}", tags=["api"], response_model=None)
+def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """A parsed document with its parts and which of them got an answer of their own."""
+    doc = retriever_of(request).docs.get(doc_id)
+    if doc is None:
+        return _not_found(doc_id)
+    return {
+        **doc.to_dict(),
+        "coverage": {**coverage(doc), "line": coverage_line(doc)},
+        "source_url": source_url(request, doc_id),
+    }
+
+
+@router.get("/doc/{doc_id}", response_class=HTMLResponse, name="source_view", tags=["source view"])
+def source_view(doc_id: str, request: Request, part: str | None = None) -> HTMLResponse:
+    """The document as a page; `?part=3e` highlights that part (link to it with `#part-3e`)."""
+    headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    doc = retriever_of(request).docs.get(doc_id)
+    if doc is None:
+        return HTMLResponse(not_found_page(doc_id), status_code=404, headers=headers)
+    return HTMLResponse(document_page(doc, part), headers=headers)

@@ -1,0 +1,153 @@
+"""One server for everything: the JSON API, the source view and the Gradio chat, built by `create_app(settings)`.
+
+Owns the wiring and the edge: AssistantErrors become HTTP statuses with a readable `detail`, CORS is decided here
+(not by Gradio, which echoes any origin), and `serve` runs uvicorn. Routes live in api.py, the chat in chat.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from assistant.answer import ABSTAIN_SIMILARITY
+from assistant.config import Settings
+from assistant.errors import (
+    AssistantError,
+    ConfigError,
+    IndexMismatchError,
+    IndexMissingError,
+    StoreUnavailableError,
+)
+from assistant.retrieve import Retriever
+from assistant.service import open_retriever
+from assistant.types import Document
+from assistant.web import chat
+from assistant.web.api import router
+
+# Status per error class; the most specific class listed wins (see `_status`).
+STATUS: dict[type[AssistantError], int] = {
+    ConfigError: 400,
+    IndexMissingError: 503,
+    IndexMismatchError: 503,
+    StoreUnavailableError: 503,
+}
+
+
+class Backend:
+    """The retriever, opened on first use when the server started before there was an index."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
+        self.settings = settings
+        self._retriever = retriever
+        self._lock = threading.Lock()
+
+    def get(self) -> Retriever:
+        """The retriever; IndexMissingError (-> 503) until `assistant ingest` has written an index."""
+        if self._retriever is None:
+            with self._lock:
+                if self._retriever is None:
+                    self._retriever = open_retriever(self.settings)
+        return self._retriever
+
+    def docs(self) -> list[Document]:
+        """The documents known now, or none while there is no index (the chat still starts)."""
+        try:
+            return list(self.get().docs.values())
+        except IndexMissingError:
+            return []
+
+
+def _status(err: AssistantError) -> int:
+    for cls in type(err).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AssistantError)
+    return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
+
+
+def _readable(error: dict[str, Any]) -> str:
+    if error.get("type") == "question":
+        return str(error["msg"])  # already Dutch / English (views.question_problem)
+    if error.get("type") == "json_invalid":
+        return "De aanvraag is geen geldige JSON. / The request body is not valid JSON."
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    return f"Ongeldige invoer in {where or 'de aanvraag'}. / Invalid input in {where or 'the request'}: {error['msg']}."
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    detail = " ".join(_readable(e) for e in errors)
+    return JSONResponse({"detail": detail, "errors": jsonable_encoder(errors)}, status_code=422)
+
+
+def create_app(
+    settings: Settings,
+    retriever: Retriever | None = None,
+    cors_origins: Sequence[str] | None = None,
+    abstain_below: float = ABSTAIN_SIMILARITY,
+) -> FastAPI:
+    """The API, the source view and the chat on one FastAPI app; opens the index unless given a retriever.
+
+    `cors_origins`: the sites whose pages may call the API from a browser (default: none besides our own).
+    """
+    backend = Backend(settings, retriever)
+    docs = backend.docs()
+    app = FastAPI(
+        title="Parlement Q&A",
+        summary="Antwoorden uit schriftelijke vragen, in de eigen woorden van de minister, tot op de deelvraag.",
+        version="0.1.0",
+    )
+    app.state.backend = backend
+    app.state.abstain_below = abstain_below
+    origins = list(cors_origins if cors_origins is not None else getattr(settings, "cors_origins", ()))
+    # Always installed, even with no origins: Gradio then leaves CORS to us instead of echoing every origin.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
+    app.add_exception_handler(AssistantError, _assistant_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.include_router(router)
+    blocks = chat.build(backend.get, abstain_below, docs)
+    # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
+    return gr.mount_gradio_app(
+        app,
+        blocks,
+        path="/",
+        css=chat.CSS,
+        theme=chat.theme(),
+        footer_links=["settings"],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Run the app with uvicorn on settings.host:settings.port."""
+    import uvicorn
+
+    retriever = None
+    try:
+        retriever = open_retriever(settings)
+    except IndexMissingError as err:
+        print(f"{err} The server starts anyway and answers 503 until there is one.")
+    app = create_app(settings, retriever)
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

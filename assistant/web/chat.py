@@ -1,0 +1,161 @@
+"""The Gradio chat in Dutch: ask with filters, see the minister's own words with citations, and "Eerder gesteld?".
+
+Callbacks stay thin: they call views.py like the JSON API does and render with markup.py, which escapes every
+document text. An AssistantError becomes a chat message here (this is an edge); nothing else is caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import gradio as gr
+
+from assistant.errors import AssistantError
+from assistant.retrieve import Retriever
+from assistant.types import Document
+from assistant.web import views
+from assistant.web.markup import answer_html, message_html, similar_html
+
+EXAMPLES = (
+    "Hoeveel stagiairs van buitenlandse herkomst liepen in 2023 stage bij de Vlaamse overheid?",
+    "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd of heraangelegd?",
+    "Hoeveel meldingen van phishing en kwaadaardige e-mails kregen scholen en AGODI in het schooljaar 2022-2023?",
+    "Hoe lang staat een sociale huurwoning gemiddeld leeg?",
+)
+"""Questions the bundled sample corpus answers (see corpus/questions.md)."""
+
+ALL = ""
+CSS = """
+.pqa-answer { line-height: 1.5; }
+.pqa-hit { margin: 0 0 .9rem; }
+.pqa-cite { margin: 0 0 .2rem; font-size: .92em; }
+#pqa-chat a.pqa-link, #pqa-similar-results a.pqa-link { font-weight: 600; color: var(--link-text-color); }
+.pqa-q { margin: 0 0 .2rem; }
+.pqa-ref { margin: 0 0 .2rem; font-style: italic; opacity: .8; }
+.pqa-a { margin: .2rem 0 0; padding: .2rem .8rem; border-left: 3px solid #d0d7de; }
+.pqa-a mark { background: #fff3a3; color: inherit; padding: 0 .1em; }
+.pqa-related { margin: 1rem 0 .4rem; font-weight: 700; text-transform: uppercase; font-size: .8em; opacity: .75; }
+.pqa-meta { margin: 0 0 .4rem; opacity: .75; font-size: .9em; }
+"""
+
+Getter = Callable[[], Retriever]
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with the reader's own fonts: the default theme fetches fonts from Google."""
+    return gr.themes.Default(
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
+
+
+def form_filters(minister: str, department: str, party: str, date_from: str, date_to: str) -> dict[str, str]:
+    """The filter widgets' values as API filters; an empty widget filters nothing."""
+    given = {
+        "minister": minister,
+        "department": department,
+        "party": party,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    return {k: v.strip() for k, v in given.items() if v and v.strip()}
+
+
+def reply(get: Getter, question: str, filters: dict[str, str], abstain_below: float) -> str:
+    """The chat's answer to a question as HTML; an AssistantError becomes a message the user can act on."""
+    try:
+        return answer_html(views.ask(get(), question, filters, 5, abstain_below))
+    except AssistantError as err:
+        return message_html(str(err))
+
+
+def earlier(get: Getter, draft: str) -> str:
+    """The "Eerder gesteld?" results as HTML, or the message of an AssistantError."""
+    try:
+        return similar_html(views.similar(get(), draft, top_k=5))
+    except AssistantError as err:
+        return message_html(str(err))
+
+
+def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
+    return gr.Dropdown(
+        choices=[(every, ALL), *((v, v) for v in values)],
+        value=ALL,
+        label=label,
+        visible=bool(values),
+        filterable=True,
+    )
+
+
+def build(get: Getter, abstain_below: float, docs: Sequence[Document] = ()) -> gr.Blocks:
+    """The chat as a Blocks app; `get` returns the retriever (raising IndexMissingError while there is none)."""
+
+    def respond(
+        question: str,
+        history: list[dict[str, str]],
+        minister: str,
+        department: str,
+        party: str,
+        date_from: str,
+        date_to: str,
+    ) -> tuple[list[dict[str, str]], str]:
+        if not (question or "").strip():
+            return history, ""
+        answer = reply(get, question, form_filters(minister, department, party, date_from, date_to), abstain_below)
+        user = message_html(question.strip())
+        return [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}], ""
+
+    def search_earlier(draft: str) -> str:
+        return earlier(get, draft)
+
+    with gr.Blocks(title="Parlement Q&A - schriftelijke vragen") as demo:
+        gr.Markdown(
+            "# Parlement Q&A\n"
+            "Stel een vraag over de schriftelijke vragen. Het antwoord bestaat uit de eigen woorden van de "
+            "minister, met bronvermelding tot op de deelvraag. Klik op een bron om het volledige document te "
+            "lezen. Voor ontwikkelaars: [JSON-API](docs)."
+        )
+        with gr.Tab("Vraag"):
+            chatbot = gr.Chatbot(
+                label="Antwoorden",
+                height=560,
+                sanitize_html=True,
+                latex_delimiters=[],
+                feedback_options=None,
+                elem_id="pqa-chat",
+                placeholder="Stel hieronder een vraag of kies een voorbeeldvraag.",
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    label="Uw vraag",
+                    placeholder="Bv. Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?",
+                    lines=1,
+                    max_lines=6,
+                    max_length=views.QUESTION_MAX,
+                    scale=5,
+                    elem_id="pqa-question",
+                )
+                ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="pqa-ask")
+            gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Voorbeeldvragen")
+            with gr.Accordion("Filters", open=False):
+                with gr.Row():
+                    minister = _dropdown("Minister", views.choices(docs, "minister"), "Alle ministers")
+                    department = _dropdown("Departement", views.choices(docs, "department"), "Alle departementen")
+                    party = _dropdown("Fractie van de vraagsteller", views.choices(docs, "party"), "Alle fracties")
+                with gr.Row():
+                    date_from = gr.Textbox(label="Gesteld vanaf", placeholder="JJJJ-MM-DD")
+                    date_to = gr.Textbox(label="Gesteld tot en met", placeholder="JJJJ-MM-DD")
+            inputs = [question, chatbot, minister, department, party, date_from, date_to]
+            ask.click(respond, inputs, [chatbot, question], api_visibility="private")
+            question.submit(respond, inputs, [chatbot, question], api_visibility="private")
+        with gr.Tab("Eerder gesteld?"):
+            gr.Markdown(
+                "Plak het ontwerp van een schriftelijke vraag. U ziet de eerder gestelde vragen die er het meest "
+                "op lijken, met het antwoord van de minister."
+            )
+            draft = gr.Textbox(label="Ontwerpvraag", lines=8, max_length=views.DRAFT_MAX, elem_id="pqa-draft")
+            search = gr.Button("Zoek eerdere vragen", variant="primary", elem_id="pqa-similar")
+            # Markdown, not gr.HTML: gr.HTML runs its value through a template engine and no sanitizer.
+            results = gr.Markdown(elem_id="pqa-similar-results", sanitize_html=True, latex_delimiters=[])
+            search.click(search_earlier, [draft], [results], api_visibility="private")
+    return demo

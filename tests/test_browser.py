@@ -1,0 +1,173 @@
+"""The chat in a real Chromium: ask, see the cited answer, follow the citation to the highlighted part; no script
+from a document ever runs. Screenshots go to /tmp/pqa-shots/ for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+import uvicorn
+
+from assistant.config import Settings
+from assistant.index import Index
+from assistant.ingest import ingest
+from assistant.retrieve import Retriever
+from assistant.web.app import create_app
+from tests.conftest import CORPUS
+from tests.fakes import FakeEmbedder
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PQA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SHOTS = Path("/tmp/pqa-shots")
+TIMEOUT_MS = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, over a fake-embedder index of the sample corpus."""
+    folder = tmp_path_factory.mktemp("browser") / "idx"
+    ingest([CORPUS], folder, lambda: FakeEmbedder(), model_name="fake", progress=False)
+    app = create_app(Settings(), Retriever(Index.open_existing(folder), FakeEmbedder()))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the app did not start under uvicorn")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; unavailable means skip locally, fail in CI."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+    except Exception as err:  # noqa: BLE001 - any reason Playwright cannot start counts as 'no browser'
+        _no_browser(f"Playwright cannot start: {err}")
+    try:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as err:  # noqa: BLE001
+        pw.stop()
+        _no_browser(f"Chromium at {CHROMIUM} cannot be launched: {err}")
+    yield chromium
+    chromium.close()
+    pw.stop()
+
+
+def _no_browser(reason: str) -> NoReturn:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser tests: apt-get install -y chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="nl-BE")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    page.requests = requests
+    yield page
+    context.close()
+
+
+def _ask(page: Any, base_url: str, question: str) -> Any:
+    page.goto(base_url + "/")
+    box = page.locator("#pqa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    return page.locator("#pqa-chat")
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def test_cited_answer_links_to_the_highlighted_part(page: Any, base_url: str) -> None:
+    chat = _ask(page, base_url, "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?")
+    chat.get_by_text("74,6 km", exact=False).first.wait_for()
+    link = chat.locator('a.pqa-link[href*="doc/sv_2023_0302?part=1"]').first
+    link.wait_for()
+    assert "Fietssnelwegen - Aanleg en investeringen in 2022 - sv_2023_0302, vraag 1" in link.inner_text()
+    assert chat.locator("mark", has_text="74,6 km").count() >= 1
+    page.wait_for_timeout(500)  # let Gradio's autoscroll finish, then show the answer from its start
+    page.evaluate("document.querySelector('#pqa-chat .pqa-answer').scrollIntoView({block: 'start'})")
+    _shot(page, "chat-answer.png")
+
+    if link.get_attribute("target") == "_blank":  # Gradio opens links from chat messages in a new tab
+        with page.context.expect_page() as opened:
+            link.click()
+        source = opened.value
+    else:
+        link.click()
+        source = page
+    source.wait_for_load_state()
+    assert source.url == base_url + "/doc/sv_2023_0302?part=1#part-1"
+    part = source.locator("#part-1")
+    assert "highlight" in (part.get_attribute("class") or "").split()
+    assert source.evaluate("document.querySelector('#part-1').matches(':target')")
+    assert "74,6 km" in part.inner_text()
+    _shot(source, "source-view.png")
+    # Everything the chat needs comes from our server: no fonts, CDNs or telemetry from the internet.
+    assert any(url.startswith(base_url + "/gradio_api/") for url in page.requests)
+    assert [url for url in page.requests if not url.startswith((base_url, "data:", "blob:"))] == []
+
+
+def test_document_text_never_runs_as_script(page: Any, base_url: str) -> None:
+    question = "Hoeveel meldingen van phishing en kwaadaardige e-mails kregen scholen en AGODI in 2022-2023?"
+    chat = _ask(page, base_url, question)
+    chat.get_by_text("312 meldingen", exact=False).first.wait_for()
+    # The quoted code is shown as text, not run and not dropped.
+    assert "<script>alert(1)</script>" in chat.inner_text()
+    assert "<img src=x onerror=alert(2)>" in chat.inner_text()
+    page.goto(base_url + "/doc/sv_2023_1019?part=1#part-1")
+    assert "<script>alert(1)</script>" in page.locator("#part-1").inner_text()
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+
+
+def test_eerder_gesteld_shows_earlier_questions(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_role("tab", name="Eerder gesteld?").click()
+    page.locator("#pqa-draft textarea").fill(
+        "Hoeveel secundaire scholen werden slachtoffer van phishing en ransomware, en welke steun krijgen ze?"
+    )
+    page.locator("#pqa-similar").click()
+    results = page.locator("#pqa-similar-results")
+    results.get_by_text("Scholen - Phishing en kwaadaardige e-mails").first.wait_for()
+    assert results.locator('a[href="doc/sv_2023_1019"]').count() >= 1
+    _shot(page, "eerder-gesteld.png")
+    assert page.dialogs == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import ConfigError
 
@@ -24,6 +28,34 @@ def go_offline() -> None:
     """Set the offline/telemetry variables unless the user set them."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+
+
+SELF = "self"
+"""In a widget key's origins: the server's own origin, whatever host and port it is reached at."""
+_KEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
+_KEY_FIELDS = ("origins", "per_minute", "per_client_per_minute", "filters")
+
+
+@dataclass(frozen=True)
+class WidgetKey:
+    """A public widget key: which pages (origins) may use the widget, how often, and the filters it always applies.
+
+    A key is no secret; what it allows is decided here, on the server, from the page's Origin header.
+    """
+
+    name: str
+    origins: tuple[str, ...] = (SELF,)
+    per_minute: int = 60
+    """Questions per minute for the whole key, from all clients together."""
+    per_client_per_minute: int = 20
+    """Questions per minute from one client (IP address)."""
+    filters: Mapping[str, str] = field(default_factory=dict)
+    """Applied to every question asked with this key; the page's own filters can narrow, never widen them."""
+
+
+DEMO_KEY = WidgetKey("demo")
+"""Built in, for /embed-demo: only pages of the server itself. A widgets file may redefine (or empty) it."""
 
 
 def _default_cache() -> Path:
@@ -46,6 +78,12 @@ class Settings:
     port: int = 7860
     cors_origins: tuple[str, ...] = ()
     """Origins allowed to call the API from a browser (besides the widget keys' own origins)."""
+    widgets: tuple[WidgetKey, ...] = ()
+    """Widget keys from the ASSISTANT_WIDGETS file; the built-in `demo` key is added unless the file names it."""
+
+    def widget_keys(self) -> dict[str, WidgetKey]:
+        """The widget keys by name: the configured ones and, unless redefined, the built-in `demo` key."""
+        return {DEMO_KEY.name: DEMO_KEY, **{k.name: k for k in self.widgets}}
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -71,4 +109,61 @@ class Settings:
             updates["cors_origins"] = tuple(o.strip() for o in e["ASSISTANT_CORS_ORIGINS"].split(",") if o.strip())
         if e.get("ASSISTANT_HOST"):
             updates["host"] = e["ASSISTANT_HOST"]
+        if e.get("ASSISTANT_WIDGETS"):
+            updates["widgets"] = load_widgets(Path(e["ASSISTANT_WIDGETS"]))
         return replace(s, **updates)  # type: ignore[arg-type]
+
+
+def load_widgets(path: Path) -> tuple[WidgetKey, ...]:
+    """The widget keys of a JSON file {"key": {"origins": [...], "per_minute": 60, ...}}; ConfigError naming it."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"ASSISTANT_WIDGETS file {path} cannot be read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"ASSISTANT_WIDGETS file {path} is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"ASSISTANT_WIDGETS file {path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+        ) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f'{path}: expected a JSON object of widget keys, e.g. {{"intranet-hr": {{"origins": [...]}}}}'
+        )
+    return tuple(_widget_key(path, name, value) for name, value in raw.items())
+
+
+def _widget_key(path: Path, name: str, raw: Any) -> WidgetKey:
+    where = f"{path}: widget key {name!r}"
+    if not _KEY_NAME.fullmatch(name):
+        raise ConfigError(f"{where}: a key is 1-64 letters, digits, '.', '_' or '-'")
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{where}: expected an object such as {{"origins": ["https://intranet.example.org"]}}')
+    unknown = sorted(set(raw) - set(_KEY_FIELDS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field {unknown[0]!r}; use {', '.join(_KEY_FIELDS)}")
+    origins = raw.get("origins")
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise ConfigError(f'{where}: "origins" must be a list of origins such as "https://intranet.example.org"')
+    for origin in origins:
+        if origin != SELF and not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{where}: origin {origin!r} must be scheme://host[:port] in lower case, without a path "
+                f'(e.g. "https://intranet.example.org"), or "{SELF}" for this server'
+            )
+    limits = {}
+    for field_name in ("per_minute", "per_client_per_minute"):
+        value = raw.get(field_name, getattr(DEMO_KEY, field_name))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: {field_name!r} must be a whole number of at least 1, got {value!r}")
+        limits[field_name] = value
+    filters = raw.get("filters", {})
+    if not isinstance(filters, dict) or not all(isinstance(v, str) for v in filters.values()):
+        raise ConfigError(f'{where}: "filters" must be an object of strings, e.g. {{"department": "Onderwijs"}}')
+    from assistant.index import validate_filters  # lazily: the index module pulls in the chunker
+
+    try:
+        checked = validate_filters(filters)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    return WidgetKey(name, tuple(origins), filters=checked, **limits)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from assistant.answer import Answer
 from assistant.render import coverage, coverage_line
 from assistant.retrieve import Retriever
 from assistant.web import views
@@ -74,14 +75,19 @@ def _not_found(doc_id: str) -> JSONResponse:
     return JSONResponse({"detail": f"Onbekend document {doc_id!r}. / Unknown document {doc_id!r}."}, status_code=404)
 
 
-@router.post("/api/ask", tags=["api"])
-def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
-    """The minister's own words answering the question, cited down to the sub-question, with source links."""
-    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_below)
+def answer_json(request: Request, answer: Answer) -> dict[str, Any]:
+    """An answer as the API returns it: every cited part with the absolute link to its source view."""
     data = answer.to_dict()
     for key in ("answers", "related", "suggestions"):
         data[key] = [_with_url(request, h) for h in data[key]]
     return data
+
+
+@router.post("/api/ask", tags=["api"])
+def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
+    """The minister's own words answering the question, cited down to the sub-question, with source links."""
+    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_below)
+    return answer_json(request, answer)
 
 
 @router.post("/api/similar", tags=["api"])

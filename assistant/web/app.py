@@ -1,7 +1,9 @@
-"""One server for everything: the JSON API, the source view and the Gradio chat, built by `create_app(settings)`.
+"""One server for everything: the JSON API, the source view, the widget and the Gradio chat, built by
+`create_app(settings)`.
 
 Owns the wiring and the edge: AssistantErrors become HTTP statuses with a readable `detail`, CORS is decided here
-(not by Gradio, which echoes any origin), and `serve` runs uvicorn. Routes live in api.py, the chat in chat.py.
+(not by Gradio, which echoes any origin; the widget's per key in widget.py), and `serve` runs uvicorn. Routes live
+in api.py and widget.py, the chat in chat.py.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from assistant.errors import (
 from assistant.retrieve import Retriever
 from assistant.service import open_retriever
 from assistant.types import Document
-from assistant.web import chat
+from assistant.web import chat, widget
 from assistant.web.api import router
 
 # Status per error class; the most specific class listed wins (see `_status`).
@@ -120,9 +122,12 @@ def create_app(
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
+    # Added last, so it runs first: the widget routes get CORS per widget key instead of the site's policy.
+    app.add_middleware(widget.WidgetGate, policy=widget.Policy(settings.widget_keys()))
     app.add_exception_handler(AssistantError, _assistant_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(router)
+    app.include_router(widget.router)
     blocks = chat.build(backend.get, abstain_below, docs)
     # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
     return gr.mount_gradio_app(

@@ -37,15 +37,21 @@ class Chunk:
     piece: int
     text: str
     via_ref: str | None = None
+    kind: str = "text"
+    """"text" (context and answer, embedded as a passage) or "question" (the part's question, embedded as a query,
+    matched question-to-question)."""
 
 
 def part_id(doc_id: str, label: str) -> str:
     return f"{doc_id}#{label}"
 
 
-def fingerprint(doc: Document) -> str:
-    """Changes whenever the document or the way it is chunked changes."""
-    payload = json.dumps(doc.to_dict(), sort_keys=True, ensure_ascii=False) + CHUNKER_VERSION
+def fingerprint(doc: Document, chunks: list[Chunk] | None = None) -> str:
+    """Changes whenever the document or the chunks made of it change (so a new chunker re-embeds only what differs)."""
+    chunks = chunk_document(doc) if chunks is None else chunks
+    payload = json.dumps(
+        [doc.to_dict(), [(c.chunk_id, c.kind, c.text) for c in chunks]], sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -166,53 +167,63 @@ class DocStore:
 
 
 class VectorStore:
-    """A Chroma collection of chunk vectors, local or on a server."""
+    """A Chroma collection of chunk vectors, local or on a server.
+
+    A server that goes away costs the requests made meanwhile a StoreUnavailableError, within CONNECT_TIMEOUT_S /
+    READ_TIMEOUT_S, and nothing more: the same object works again once the server is back, and a collection that was
+    re-created there (another id, same name) is found again by name.
+    """
 
     def __init__(self, index_dir: Path, collection: str, chroma_url: str | None = None) -> None:
         import chromadb
 
         settings = chromadb.Settings(anonymized_telemetry=False)
         self.where = chroma_url or str(index_dir / "chroma")
+        self.name = collection
         try:
             if chroma_url:
                 url = urlparse(chroma_url)
                 if not url.hostname:
                     raise ConfigError(f"Chroma URL {chroma_url!r} has no host; use e.g. http://127.0.0.1:8000")
+                # chromadb's own first request has no timeout: a server that accepts but never answers would hang
+                # the caller, so ask the heartbeat first, with ours.
+                _heartbeat(chroma_url)
                 self._client: Any = chromadb.HttpClient(
                     host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=settings
                 )
+                _set_timeouts(self._client)
             else:
                 self._client = chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
-            self._col = self._client.get_or_create_collection(
+            self._col: Any = self._client.get_or_create_collection(
                 collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
         except ConfigError:
             raise
         except Exception as exc:  # chromadb raises plain Exceptions for a server that is down
-            raise StoreUnavailableError(f"cannot reach the Chroma store at {self.where}: {exc}") from exc
+            raise StoreUnavailableError(self._down_message(exc)) from exc
 
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict[str, Any]]) -> None:
-        self._call(self._col.upsert, ids=ids, embeddings=vectors, documents=texts, metadatas=metas)
+        self._on_collection("upsert", ids=ids, embeddings=vectors, documents=texts, metadatas=metas)
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         if ids:
-            self._call(self._col.delete, ids=ids)
+            self._on_collection("delete", ids=ids)
 
     def delete_doc(self, doc_id: str, keep: Iterable[str] = ()) -> None:
         """Remove every chunk of `doc_id` except those in `keep` (stale ones from an older version)."""
-        found = self._call(self._col.get, where={"doc_id": doc_id}, include=[])
+        found = self._on_collection("get", where={"doc_id": doc_id}, include=[])
         stale = set(found["ids"]) - set(keep)
         self.delete(stale)
 
     def count(self) -> int:
-        return int(self._call(self._col.count))
+        return int(self._on_collection("count"))
 
     def all_ids(self) -> list[str]:
         ids: list[str] = []
         total, step = self.count(), 5000
         for offset in range(0, total, step):
-            ids += self._call(self._col.get, include=[], limit=step, offset=offset)["ids"]
+            ids += self._on_collection("get", include=[], limit=step, offset=offset)["ids"]
         return ids
 
     @staticmethod
@@ -226,8 +237,8 @@ class VectorStore:
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float, dict]]:
         """Nearest chunks as (chunk_id, cosine similarity, metadata)."""
         n = min(k, max(1, self.count()))
-        res = self._call(
-            self._col.query,
+        res = self._on_collection(
+            "query",
             query_embeddings=vector.reshape(1, -1),
             n_results=n,
             where=where,
@@ -237,22 +248,99 @@ class VectorStore:
         return [(i, 1.0 - float(d), dict(m or {})) for i, d, m in zip(ids, dists, metas, strict=True)]
 
     def get_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        res = self._call(self._col.get, ids=ids, include=["embeddings"])
+        res = self._on_collection("get", ids=ids, include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"], strict=True)}
+
+    def _on_collection(self, method: str, **kwargs: Any) -> Any:
+        """Call a method of the collection; when the store no longer knows it by its id, look it up by name once."""
+        try:
+            return self._call(getattr(self._col, method), **kwargs)
+        except Exception as exc:
+            if not _collection_gone(exc):
+                raise
+        try:
+            self._col = self._call(self._client.get_collection, name=self.name)
+        except Exception as exc:
+            if _collection_gone(exc):
+                raise IndexMissingError(
+                    f"The Chroma store at {self.where} has no collection {self.name!r} any more - run "
+                    "`assistant ingest PATH... --rebuild` to fill it again."
+                ) from exc
+            raise
+        return self._call(getattr(self._col, method), **kwargs)
 
     def _call(self, fn: Any, **kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
-        except (ConnectionError, OSError) as exc:
-            raise StoreUnavailableError(f"the Chroma store at {self.where} is not answering: {exc}") from exc
         except Exception as exc:
-            name = type(exc).__name__
-            if "Connect" in name or "Timeout" in name or "Unavailable" in name:
-                raise StoreUnavailableError(f"the Chroma store at {self.where} is not answering: {exc}") from exc
+            if _unavailable(exc):
+                raise StoreUnavailableError(self._down_message(exc)) from exc
             raise
+
+    def _down_message(self, exc: BaseException) -> str:
+        reason = str(exc) or type(exc).__name__
+        if self.where.startswith(("http://", "https://")):
+            return (
+                f"The Chroma server at {self.where} is not answering ({reason}). Check that `chroma run` is "
+                "running there, then ask again."
+            )
+        return f"The Chroma store in {self.where} cannot be opened ({reason})."
+
+
+CONNECT_TIMEOUT_S = 3.0
+"""How long to wait for a Chroma server to accept a connection (on loopback a dead one refuses at once)."""
+READ_TIMEOUT_S = 10.0
+"""How long one request to a Chroma server may take; a query answers in milliseconds, an upsert batch in a second."""
+
+
+def _timeout() -> Any:
+    import httpx
+
+    return httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+
+
+def _heartbeat(chroma_url: str) -> None:
+    """Raise (httpx.TransportError, HTTPStatusError) unless the server answers its heartbeat within the timeouts."""
+    import httpx
+
+    httpx.get(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout=_timeout()).raise_for_status()
+
+
+def _set_timeouts(client: Any) -> None:
+    """Give chromadb's HTTP session our timeouts: it makes it with none, so a stalled server would hang a request."""
+    import httpx
+
+    # chromadb has no setting for this; its HTTP client keeps an httpx.Client in `_server._session`.
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = _timeout()
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Whether an exception from chromadb means the store cannot be reached (rather than a bad request)."""
+    import httpx
+
+    if isinstance(exc, ConnectionError | OSError | TimeoutError | httpx.TransportError):
+        return True  # refused, reset, timed out, or the server hung up mid-answer
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    name = type(exc).__name__
+    return "Connect" in name or "Timeout" in name or "Unavailable" in name
+
+
+def _collection_gone(exc: BaseException) -> bool:
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError) or (isinstance(exc, ValueError) and "does not exist" in str(exc))
 
 
 # ---------------------------------------------------------------- keywords (bm25s)
+
+
+def fold_accents(text: str) -> str:
+    """ "België" -> "Belgie": exports often lose diacritics ("categorieen"), so both sides drop them."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _stemmer() -> Any:
@@ -282,7 +370,8 @@ class KeywordIndex:
 
         model = bm25s.BM25()
         if texts:
-            tokens = bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
+            folded = [fold_accents(t) for t in texts]
+            tokens = bm25s.tokenize(folded, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
             model.index(tokens, show_progress=False)
         return cls(keys, model)
 
@@ -311,7 +400,7 @@ class KeywordIndex:
         if not self.keys:
             return np.zeros(0, dtype=np.float32)
         tokens = bm25s.tokenize(
-            query, stopwords=list(self._stop), stemmer=self._stem, return_ids=False, show_progress=False
+            fold_accents(query), stopwords=list(self._stop), stemmer=self._stem, return_ids=False, show_progress=False
         )[0]
         vocab = self._model.vocab_dict
         known = [t for t in tokens if t in vocab]
@@ -331,7 +420,11 @@ class Index:
         self.collection = collection
         self.chroma_url = chroma_url
         self.docs = DocStore(index_dir / "docs.sqlite")
-        self.vectors = VectorStore(index_dir, collection, chroma_url)
+        try:
+            self.vectors = VectorStore(index_dir, collection, chroma_url)
+        except Exception:
+            self.docs.close()  # the web layer retries while the store is down: leak no connection per try
+            raise
 
     @classmethod
     def open_existing(cls, index_dir: Path, chroma_url: str | None = None) -> Index:

@@ -109,13 +109,14 @@ def ingest(
         known = index.docs.fingerprints()
         todo: list[tuple[Document, str, list[Chunk]]] = []
         for doc in docs.values():
-            fp = fingerprint(doc)
+            chunks = chunk_document(doc)
+            fp = fingerprint(doc, chunks)
             if doc.doc_id in known and known[doc.doc_id][0] == fp:
                 report.docs_unchanged += 1
                 continue
             report.docs_changed += doc.doc_id in known
             report.docs_new += doc.doc_id not in known
-            todo.append((doc, fp, chunk_document(doc)))
+            todo.append((doc, fp, chunks))
 
         if todo:
             embedder = embedder_factory()

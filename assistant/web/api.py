@@ -22,10 +22,32 @@ from assistant.web.source import CSP, document_page, not_found_page
 router = APIRouter()
 
 
+# JSON can spell a lone UTF-16 surrogate (\ud800) that no UTF-8 text holds: refused here, or it fails deep in the
+# embedder, Chroma or the JSON answer as a 500.
+BAD_TEXT_NL = "bevat een ongeldig teken (een los UTF-16-surrogaat)"
+BAD_TEXT_EN = "contains an invalid character (a lone UTF-16 surrogate)"
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _question(value: str, limit: int) -> str:
     problem = views.question_problem(value, limit)
     if problem:
         raise PydanticCustomError("question", problem)
+    if not _is_text(value):
+        raise PydanticCustomError("question", f"De vraag {BAD_TEXT_NL}. / The question {BAD_TEXT_EN}.")
+    return value
+
+
+def _filters(value: dict[str, str]) -> dict[str, str]:
+    if not all(_is_text(k) and _is_text(v) for k, v in value.items()):
+        raise PydanticCustomError("text", f"{BAD_TEXT_NL} / {BAD_TEXT_EN}")
     return value
 
 
@@ -41,6 +63,11 @@ class AskRequest(BaseModel):
     def _check(cls, value: str) -> str:
         return _question(value, views.QUESTION_MAX)
 
+    @field_validator("filters")
+    @classmethod
+    def _check_filters(cls, value: dict[str, str]) -> dict[str, str]:
+        return _filters(value)
+
 
 class SimilarRequest(BaseModel):
     """A draft question (up to 5,000 characters) to compare with the questions asked before."""
@@ -53,6 +80,11 @@ class SimilarRequest(BaseModel):
     @classmethod
     def _check(cls, value: str) -> str:
         return _question(value, views.DRAFT_MAX)
+
+    @field_validator("filters")
+    @classmethod
+    def _check_filters(cls, value: dict[str, str]) -> dict[str, str]:
+        return _filters(value)
 
 
 def retriever_of(request: Request) -> Retriever:

@@ -8,6 +8,7 @@ in api.py and widget.py, the chat in chat.py.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -60,10 +61,10 @@ class Backend:
         return self._retriever
 
     def docs(self) -> list[Document]:
-        """The documents known now, or none while there is no index (the chat still starts)."""
+        """The documents known now, or none while there is no index or no store (the chat still starts)."""
         try:
             return list(self.get().docs.values())
-        except IndexMissingError:
+        except (IndexMissingError, StoreUnavailableError):
             return []
 
 
@@ -74,9 +75,23 @@ def _status(err: AssistantError) -> int:
     return 500
 
 
+def _encodable(value: Any) -> Any:
+    """`value` as strict JSON can carry it, so that an error that echoes bad input can be sent: a lone UTF-16
+    surrogate becomes U+FFFD and a number JSON has no word for (1e400 and NaN parse to inf and nan) a string."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
+
+
 async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
+    return JSONResponse({"detail": _encodable(str(exc))}, status_code=_status(exc))
 
 
 def _readable(error: dict[str, Any]) -> str:
@@ -92,7 +107,7 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     detail = " ".join(_readable(e) for e in errors)
-    return JSONResponse({"detail": detail, "errors": jsonable_encoder(errors)}, status_code=422)
+    return JSONResponse(_encodable({"detail": detail, "errors": jsonable_encoder(errors)}), status_code=422)
 
 
 def create_app(
@@ -150,8 +165,8 @@ def serve(settings: Settings) -> None:
     retriever = None
     try:
         retriever = open_retriever(settings)
-    except IndexMissingError as err:
-        print(f"{err} The server starts anyway and answers 503 until there is one.")
+    except (IndexMissingError, StoreUnavailableError) as err:
+        print(f"{err} The server starts anyway and answers 503 until it can open the index.")
     app = create_app(settings, retriever)
     url = f"http://{settings.host}:{settings.port}"
     print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")

@@ -71,13 +71,14 @@ def _wrap(text: str, indent: str = "    ") -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answer import compose
+    from assistant.answer import compose, policy_for
     from assistant.retrieve import RetrievalSettings
     from assistant.service import open_retriever
 
     retrieval = replace(RetrievalSettings(), mode=args.mode)
     retriever = open_retriever(args.settings, _index_dir(args), retrieval)
-    answer = compose(args.question, retriever.search(args.question, filters_from(args), args.top_k))
+    model = retriever.embedder.name if retriever.embedder is not None else None
+    answer = compose(args.question, retriever.search(args.question, filters_from(args), args.top_k), policy_for(model))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from assistant.answer import Answer, compose
+from assistant.answer import AbstainPolicy, Answer, compose, policy_for
 from assistant.errors import AssistantError
 from assistant.evaluate import write_metrics
 from assistant.index import KeywordIndex, matches, validate_filters
@@ -133,14 +133,16 @@ def score_cases(outcomes: Sequence[Outcome], parts: bool = True) -> dict[str, An
 
 
 def run_ours(
-    retriever: Any, cases: Sequence[Case], abstain_below: float | None = None, progress: bool = True
+    retriever: Any, cases: Sequence[Case], policy: AbstainPolicy | None = None, progress: bool = True
 ) -> list[Outcome]:
     """The whole answer path per case (embed, search, compose), timed."""
+    if policy is None:
+        policy = policy_for(retriever.embedder.name if retriever.embedder is not None else None)
     out = []
     for case in tqdm(cases, desc="ours", unit="q", disable=not progress):
         t = time.perf_counter()
         hits = retriever.search(case.question, case.filters, top_k=10)
-        answer = compose(case.question, hits) if abstain_below is None else compose(case.question, hits, abstain_below)
+        answer = compose(case.question, hits, policy)
         seconds = time.perf_counter() - t
         out.append(outcome_from_answer(case, answer, hits, seconds))
     return out
@@ -354,10 +356,10 @@ def evaluate(
     index_dir: Path,
     baselines: Sequence[str] = ("naive-rag", "bm25"),
     progress: bool = True,
-    abstain_below: float | None = None,
+    policy: AbstainPolicy | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Outcome]]]:
     """Run our system and the baselines; returns the metrics blocks and the outcomes per system."""
-    outcomes = {"ours": run_ours(retriever, cases, abstain_below, progress)}
+    outcomes = {"ours": run_ours(retriever, cases, policy, progress)}
     docs = retriever.docs
     runners: dict[str, Callable[[], list[Outcome]]] = {
         "bm25": lambda: Bm25Docs(docs).run(cases),

@@ -393,6 +393,30 @@ class KeywordIndex:
         keys = json.loads((folder / "keys.json").read_text(encoding="utf-8"))
         return cls(keys, bm25s.BM25.load(str(folder)))
 
+    def terms(self, text: str) -> list[str]:
+        """The stemmed, accent-folded content words of a text, as the index sees them."""
+        import bm25s
+
+        return list(
+            bm25s.tokenize(
+                fold_accents(text),
+                stopwords=list(self._stop),
+                stemmer=self._stem,
+                return_ids=False,
+                show_progress=False,
+            )[0]
+        )
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency over the indexed parts; a term the index never saw gets the highest."""
+        n = int(self._model.scores["num_docs"]) if self.keys else 0
+        col = self._model.vocab_dict.get(term)
+        df = 0
+        if col is not None:
+            indptr = self._model.scores["indptr"]
+            df = int(indptr[col + 1] - indptr[col])
+        return float(np.log(1 + n / (1 + df)))
+
     def scores(self, query: str) -> np.ndarray:
         """A BM25 score for every row (zeros when no query word is known)."""
         import bm25s

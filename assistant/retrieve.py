@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,10 @@ from assistant.embed import Embedder
 from assistant.index import Index, matches, validate_filters, where_clause
 from assistant.types import Citation, Document, Hit
 
+# English function words that are not also Dutch words ("in", "is", "was", "of" are both)
 _EN_WORDS = frozenset(
-    "the of and to in is was were how many what which who when why does did do are for by with from has have "
-    "been this that there their will would could should about per".split()
+    "the and to were how many much what which who when why does did do are for by with from has have "
+    "this that there their will would could should about".split()
 )
 
 
@@ -45,7 +46,7 @@ def looks_english(text: str) -> bool:
     words = re.findall(r"[a-z]+", text.lower())
     if not words:
         return False
-    return sum(w in _EN_WORDS for w in words) / len(words) >= 0.2
+    return sum(w in _EN_WORDS for w in words) / len(words) >= 0.15
 
 
 @dataclass(frozen=True)
@@ -136,15 +137,27 @@ class Retriever:
 
     def search(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Hit]:
         """Ranked parts as Hits with their citation and the answer text a reader should see."""
-        hits = []
+        hits: list[Hit] = []
+        terms = self.keywords.terms(question)
         for r in self.rank(question, filters, top_k):
             doc = self.docs.get(r.doc_id)
             if doc is None:
                 continue
             hit = make_hit(doc, r.part, r.score, r.dense)
             if hit is not None:
+                if not hits:  # the evidence for abstaining is judged on the best hit only
+                    hit = replace(hit, coverage=self.coverage(terms, doc))
                 hits.append(hit)
         return hits
+
+    def coverage(self, terms: list[str], doc: Document) -> float | None:
+        """Share of the question's content words (IDF-weighted) that occur in the document; None without words."""
+        wanted = set(terms)
+        if not wanted:
+            return None
+        present = set(self.keywords.terms(f"{doc.title}\n{doc.question_text}\n{doc.answer_text}"))
+        total = sum(self.keywords.idf(t) for t in wanted)
+        return sum(self.keywords.idf(t) for t in wanted & present) / total if total else None
 
 
 def make_hit(doc: Document, label: str, score: float, similarity: float | None = None) -> Hit | None:

@@ -142,6 +142,8 @@ class Hit:
     """Offsets into `answer` of the sentences that best match the question."""
     similarity: float | None = None
     """Cosine similarity of the question to the part's best chunk, when dense search found it."""
+    coverage: float | None = None
+    """Share of the question's content words (IDF-weighted) found in the hit's document (best hit only)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

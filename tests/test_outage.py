@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from assistant import index as index_module
 from assistant import service
-from assistant.answer import ABSTAIN_SIMILARITY
+from assistant.answer import NEVER
 from assistant.config import Settings
 from assistant.errors import StoreUnavailableError
 from assistant.index import Index
@@ -167,7 +167,7 @@ def test_chroma_stopped_gives_a_readable_503_and_the_app_recovers_by_itself(
         assert DOWN in detail and running.url in detail and "`chroma run`" in detail
         assert seconds < 5
     # The chat shows the same message instead of failing (its callback catches what the API turns into 503) ...
-    html = reply(app.state.backend.get, FIETS, {}, ABSTAIN_SIMILARITY)
+    html = reply(app.state.backend.get, FIETS, {}, NEVER)
     assert DOWN in html and "chroma run" in html
     # ... and the pages that do not need the vectors still answer.
     assert client.get("/").status_code == 200
@@ -175,7 +175,7 @@ def test_chroma_stopped_gives_a_readable_503_and_the_app_recovers_by_itself(
 
     running.start()  # same port, same data folder; the app is not restarted
     assert _best(client.post("/api/ask", json={"question": FIETS})) == ("sv_2023_0302", "1")
-    assert "74,6 km" in reply(app.state.backend.get, FIETS, {}, ABSTAIN_SIMILARITY)
+    assert "74,6 km" in reply(app.state.backend.get, FIETS, {}, NEVER)
 
 
 @pytest.mark.integration

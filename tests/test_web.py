@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answer import NO_ANSWER, compose
+from assistant.answer import NO_ANSWER, AbstainPolicy, compose
 from assistant.config import Settings
 from assistant.errors import IndexMissingError, StoreUnavailableError
 from assistant.index import Index
@@ -45,6 +45,9 @@ def retriever(index_dir: Path) -> Retriever:
 def client(retriever: Retriever) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(), retriever, cors_origins=[ALLOWED])) as c:
         yield c
+
+
+ALWAYS = AbstainPolicy(dutch=2.0, english=2.0)
 
 
 def _ask(client: TestClient, question: str, **extra: Any) -> dict[str, Any]:
@@ -85,7 +88,7 @@ def test_ask_filters_narrow_the_documents(client: TestClient) -> None:
 
 
 def test_ask_abstains_plainly_with_suggestions(retriever: Retriever) -> None:
-    with TestClient(create_app(Settings(), retriever, abstain_below=1.01)) as c:
+    with TestClient(create_app(Settings(), retriever, abstain_policy=ALWAYS)) as c:
         data = c.post("/api/ask", json={"question": FIETS}).json()
     assert data["abstained"] and data["message"] == NO_ANSWER and data["answers"] == []
     assert data["suggestions"] and data["suggestions"][0]["source_url"].startswith("http://testserver/doc/")
@@ -296,7 +299,7 @@ def test_chat_answer_marks_highlights_says_references_and_lists_related(retrieve
 
 
 def test_chat_abstain_is_a_plain_message_with_suggestions(retriever: Retriever) -> None:
-    answer = compose(FIETS, retriever.search(FIETS, {}, 5), abstain_below=1.01)
+    answer = compose(FIETS, retriever.search(FIETS, {}, 5), ALWAYS)
     html = answer_html(answer)
     assert NO_ANSWER in html and "Misschien bedoelt u:" in html and "<blockquote" not in html
 
@@ -326,7 +329,7 @@ def test_marked(text: str, spans: list[tuple[int, int]], limit: int, expected: s
 def test_chat_reply_uses_the_filters_from_the_form(retriever: Retriever) -> None:
     filters = form_filters("", "", " Groen ", "", "")
     assert filters == {"party": "Groen"}
-    html = reply(lambda: retriever, "Hoeveel budget werd vastgelegd?", filters, 0.0)
+    html = reply(lambda: retriever, "Hoeveel budget werd vastgelegd?", filters, None)
     assert "sv_2023_0302, vraag" in html and "sv_2022_0524" not in html
 
 
@@ -340,7 +343,7 @@ def test_chat_reply_uses_the_filters_from_the_form(retriever: Retriever) -> None
 def test_chat_says_what_is_wrong_with_the_input(
     retriever: Retriever, question: str, date_from: str, message: str
 ) -> None:
-    html = reply(lambda: retriever, question, form_filters("", "", "", date_from, ""), 0.0)
+    html = reply(lambda: retriever, question, form_filters("", "", "", date_from, ""), None)
     assert message in html and "pqa-hit" not in html
 
 
@@ -348,7 +351,7 @@ def test_chat_says_there_is_no_index_yet() -> None:
     def missing() -> Retriever:
         raise IndexMissingError("No index in index/ - run `assistant ingest corpus/ --index index` first.")
 
-    assert "run `assistant ingest corpus/" in reply(missing, FIETS, {}, 0.0)
+    assert "run `assistant ingest corpus/" in reply(missing, FIETS, {}, None)
     assert "run `assistant ingest corpus/" in earlier(missing, FIETS)
 
 

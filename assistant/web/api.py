@@ -118,7 +118,7 @@ def answer_json(request: Request, answer: Answer) -> dict[str, Any]:
 @router.post("/api/ask", tags=["api"])
 def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
     """The minister's own words answering the question, cited down to the sub-question, with source links."""
-    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_below)
+    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_policy)
     return answer_json(request, answer)
 
 

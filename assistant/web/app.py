@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from assistant.answer import ABSTAIN_SIMILARITY
+from assistant.answer import AbstainPolicy
 from assistant.config import Settings
 from assistant.errors import (
     AssistantError,
@@ -114,7 +114,7 @@ def create_app(
     settings: Settings,
     retriever: Retriever | None = None,
     cors_origins: Sequence[str] | None = None,
-    abstain_below: float = ABSTAIN_SIMILARITY,
+    abstain_policy: AbstainPolicy | None = None,
 ) -> FastAPI:
     """The API, the source view and the chat on one FastAPI app; opens the index unless given a retriever.
 
@@ -128,7 +128,7 @@ def create_app(
         version="0.1.0",
     )
     app.state.backend = backend
-    app.state.abstain_below = abstain_below
+    app.state.abstain_policy = abstain_policy
     origins = list(cors_origins if cors_origins is not None else getattr(settings, "cors_origins", ()))
     # Always installed, even with no origins: Gradio then leaves CORS to us instead of echoing every origin.
     app.add_middleware(
@@ -143,7 +143,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(router)
     app.include_router(widget.router)
-    blocks = chat.build(backend.get, abstain_below, docs)
+    blocks = chat.build(backend.get, abstain_policy, docs)
     # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
     return gr.mount_gradio_app(
         app,

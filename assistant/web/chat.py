@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import gradio as gr
 
+from assistant.answer import AbstainPolicy
 from assistant.errors import AssistantError
 from assistant.retrieve import Retriever
 from assistant.types import Document
@@ -61,10 +62,10 @@ def form_filters(minister: str, department: str, party: str, date_from: str, dat
     return {k: v.strip() for k, v in given.items() if v and v.strip()}
 
 
-def reply(get: Getter, question: str, filters: dict[str, str], abstain_below: float) -> str:
+def reply(get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None) -> str:
     """The chat's answer to a question as HTML; an AssistantError becomes a message the user can act on."""
     try:
-        return answer_html(views.ask(get(), question, filters, 5, abstain_below))
+        return answer_html(views.ask(get(), question, filters, 5, policy))
     except AssistantError as err:
         return message_html(str(err))
 
@@ -87,7 +88,7 @@ def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
     )
 
 
-def build(get: Getter, abstain_below: float, docs: Sequence[Document] = ()) -> gr.Blocks:
+def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
     """The chat as a Blocks app; `get` returns the retriever (raising IndexMissingError while there is none)."""
 
     def respond(
@@ -101,7 +102,7 @@ def build(get: Getter, abstain_below: float, docs: Sequence[Document] = ()) -> g
     ) -> tuple[list[dict[str, str]], str]:
         if not (question or "").strip():
             return history, ""
-        answer = reply(get, question, form_filters(minister, department, party, date_from, date_to), abstain_below)
+        answer = reply(get, question, form_filters(minister, department, party, date_from, date_to), policy)
         user = message_html(question.strip())
         return [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}], ""
 

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from assistant.answer import ABSTAIN_SIMILARITY, Answer, compose, highlight
+from assistant.answer import AbstainPolicy, Answer, compose, highlight, policy_for
 from assistant.errors import ConfigError
 from assistant.index import FILTER_KEYS, validate_filters
 from assistant.retrieve import Retriever
@@ -76,7 +76,7 @@ def ask(
     question: str,
     filters: Mapping[str, Any] | None = None,
     top_k: int = 5,
-    abstain_below: float = ABSTAIN_SIMILARITY,
+    policy: AbstainPolicy | None = None,
 ) -> Answer:
     """The cited answer to a question, or a plain 'not found'; ConfigError for a question or filter we cannot use."""
     problem = question_problem(question)
@@ -84,7 +84,9 @@ def ask(
         raise ConfigError(problem)
     checked = check_filters(filters)
     question = question.strip()
-    return compose(question, retriever.search(question, checked, top_k), abstain_below=abstain_below)
+    if policy is None:
+        policy = policy_for(retriever.embedder.name if retriever.embedder is not None else None)
+    return compose(question, retriever.search(question, checked, top_k), policy)
 
 
 @dataclass(frozen=True)

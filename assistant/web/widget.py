@@ -262,7 +262,7 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
     if not verdict.allowed or verdict.key is None:
         return JSONResponse({"detail": verdict.detail(), "reason": verdict.reason}, status_code=403)
     filters = {**body.filters, **verdict.key.filters}
-    answer = views.ask(retriever_of(request), body.question, filters, body.top_k, request.app.state.abstain_below)
+    answer = views.ask(retriever_of(request), body.question, filters, body.top_k, request.app.state.abstain_policy)
     data = answer_json(request, answer)
     shown = {
         "answers": answer.hits[: answer.primary_count],

@@ -137,6 +137,20 @@ CASES = [
         {"3": "Zie onderstaande tabel"},
         id="range-with-dash",
     ),
+    pytest.param(
+        "1. Hoeveel werkenden? 2. Hoeveel experts? 3. Prognoses?",
+        "1 en 2. Zie de tabel hieronder. 3. Ik beschik niet over vooruitzichten.",
+        ["1", "2", "3"],
+        {"1": "Zie de tabel", "2": "Zie de tabel", "3": "Ik beschik"},
+        id="range-without-dot-after-first",
+    ),
+    pytest.param(
+        "1. Een? 2. Twee? 3. Drie? 4. Bestaat er een wet? 5. Welke regels?",
+        "1. Nee. 2. Geen cijfers. 3. Cijfers over 2013 en 2014. Ze stijgen.\n4. en 5. Er is geen specifieke wet.",
+        ["1", "2", "3", "4", "5"],
+        {"3": "Cijfers over 2013 en 2014. Ze stijgen.", "4": "Er is geen", "5": "Er is geen"},
+        id="year-before-a-joint-range-is-no-label",
+    ),
 ]
 
 

@@ -23,7 +23,9 @@ _NUM = re.compile(r"(\d+)([.)])(?!\d)")
 _WORD_LABEL = re.compile(
     r"(?:(?<=\s)|^)(?:Antwoord\s+op\s+(?:de\s+)?vraag|Antwoord|Vraag|Ad)\s+(\d{1,2})\s*[:.)]?(?=\s)",
 )
-_DASH_RANGE = re.compile(r"(?<![\d.,])(\d{1,2})\s*[-–]\s*(\d{1,2})\s*[.)](?!\d)")
+_DASH_RANGE = re.compile(
+    r"(?<![\d.,])(\d{1,2})\s*(?:[-–]|\s(?:en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)"
+)
 _RANGE_TAIL = re.compile(
     r"\s*(?:,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–)\s*(\d{1,2})\s*[.)]",
 )
@@ -135,6 +137,9 @@ def number_candidates(text: str) -> list[Label]:
         n = int(m.group(1))
         if 1 <= n <= MAX_PART:
             out.append(_extend_range(text, Label(m.start(), m.end(), n, n, CLEAN)))
+    # "4. en 5.": the 5 is part of the range, not a label of its own
+    ranges = [(c.start, c.end) for c in out if c.last > c.first]
+    out = [c for c in out if not any(lo < c.start < hi for lo, hi in ranges)]
     out.sort(key=lambda c: (c.start, -c.score))
     return out
 

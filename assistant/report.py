@@ -112,6 +112,7 @@ def write_questions_report(report_dir: Path, blocks: dict[str, Any], outcomes: d
             f"</small></td><td class='bad'>{html.escape(', '.join(got) or '(abstained)')}<br><small>"
             f"{html.escape(o.first_text[:200])}</small></td></tr>"
         )
+    body += plots_html(outcomes)
     if failed:
         body += (
             "<h3>Failed cases (ours)</h3><p>Gold not in the top 5, a fact missing from the first answer, or a wrong "
@@ -125,3 +126,97 @@ def _has(o: Any) -> bool:
     from assistant.evaluate_questions import has_facts
 
     return not o.abstained and has_facts(o.first_text, o.case.facts)
+
+
+def _svg(fig: Any) -> str:
+    import io
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    svg = buf.getvalue()
+    return svg[svg.find("<svg") :]
+
+
+def _hit_curve(outcomes: Any, parts: bool) -> list[float]:
+    answerable = [o for o in outcomes if o.case.gold]
+    if not answerable:
+        return [0.0] * 10
+    curve = []
+    for k in range(1, 11):
+        hits = 0
+        for o in answerable:
+            if parts:
+                hits += any(p in set(o.case.gold) for p in o.parts[:k])
+            else:
+                hits += any(d in {g for g, _ in o.case.gold} for d in o.docs[:k])
+        curve.append(hits / len(answerable))
+    return curve
+
+
+def plots_html(outcomes: dict[str, Any]) -> str:
+    """Inline SVG plots (the file works offline): hit@k, per kind, latency, and the abstain evidence."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from assistant.evaluate_questions import has_facts
+
+    ours = outcomes.get("ours", [])
+    figs: list[tuple[str, Any]] = []
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ks = list(range(1, 11))
+    ax.plot(ks, _hit_curve(ours, True), marker="o", label="ours: part")
+    ax.plot(ks, _hit_curve(ours, False), marker="o", label="ours: document")
+    for name, outs in outcomes.items():
+        if name != "ours":
+            ax.plot(ks, _hit_curve(outs, False), marker=".", linestyle="--", label=f"{name}: document")
+    ax.set(xlabel="k", ylabel="hit@k", ylim=(0, 1.02), title="Hit@k (answerable cases)")
+    ax.legend(fontsize=8)
+    figs.append(("hit@k", fig))
+
+    kinds = sorted({o.case.kind for o in ours if o.case.gold})
+    if kinds:
+        fig, ax = plt.subplots(figsize=(6.5, 3.2))
+        width = 0.38
+        ph5 = [
+            _mean_of([any(p in set(o.case.gold) for p in o.parts[:5]) for o in ours if o.case.kind == k]) for k in kinds
+        ]
+        fr1 = [
+            _mean_of([not o.abstained and has_facts(o.first_text, o.case.facts) for o in ours if o.case.kind == k])
+            for k in kinds
+        ]
+        xs = range(len(kinds))
+        ax.bar([x - width / 2 for x in xs], ph5, width, label="part_hit5")
+        ax.bar([x + width / 2 for x in xs], fr1, width, label="fact_recall1")
+        ax.set_xticks(list(xs), kinds)
+        ax.set(ylim=(0, 1.05), title="Per kind (ours)")
+        ax.legend(fontsize=8)
+        figs.append(("per kind", fig))
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for name, outs in outcomes.items():
+        ax.hist([o.seconds * 1000 for o in outs], bins=30, alpha=0.6, label=name)
+    ax.set(xlabel="ms per question", ylabel="cases", title="Latency")
+    ax.legend(fontsize=8)
+    figs.append(("latency", fig))
+
+    sims_ok = [o.top_similarity for o in ours if o.case.gold and o.top_similarity is not None]
+    sims_no = [o.top_similarity for o in ours if not o.case.gold and o.top_similarity is not None]
+    if sims_ok or sims_no:
+        fig, ax = plt.subplots(figsize=(5.5, 3.2))
+        ax.hist([sims_ok, sims_no], bins=25, label=["answerable", "abstain (gold)"], color=["#4c72b0", "#dd8452"])
+        ax.set(xlabel="cosine similarity of the best part", ylabel="cases", title="Evidence: answered vs abstain")
+        ax.legend(fontsize=8)
+        figs.append(("scores", fig))
+
+    html_out = "<h3>Plots</h3><div class='plots'>"
+    for _, f in figs:
+        html_out += f"<div style='display:inline-block;margin:4px'>{_svg(f)}</div>"
+        plt.close(f)
+    return html_out + "</div>"
+
+
+def _mean_of(values: list[bool]) -> float:
+    return sum(values) / len(values) if values else 0.0

@@ -23,9 +23,7 @@ _NUM = re.compile(r"(\d+)([.)])(?!\d)")
 _WORD_LABEL = re.compile(
     r"(?:(?<=\s)|^)(?:Antwoord\s+op\s+(?:de\s+)?vraag|Antwoord|Vraag|Ad)\s+(\d{1,2})\s*[:.)]?(?=\s)",
 )
-_DASH_RANGE = re.compile(
-    r"(?<![\d.,])(\d{1,2})\s*(?:[-–]|\s(?:en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)"
-)
+_DASH_RANGE = re.compile(r"(?<![\d.,])(\d{1,2})\s*(?:[-–]|\s(?:en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)")
 _RANGE_TAIL = re.compile(
     r"\s*(?:,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–)\s*(\d{1,2})\s*[.)]",
 )

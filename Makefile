@@ -23,8 +23,8 @@ run: install
 	$(BIN)/assistant serve --ingest corpus/
 
 lint: install
-	$(BIN)/ruff check assistant tests
-	$(BIN)/ruff format --check assistant tests
+	$(BIN)/ruff check assistant tests eval
+	$(BIN)/ruff format --check assistant tests eval
 
 typecheck: install
 	$(BIN)/mypy assistant

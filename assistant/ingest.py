@@ -56,7 +56,8 @@ class IngestReport:
             )
         return (
             f"{self.docs_seen} documents: {self.docs_new} new, {self.docs_changed} changed, "
-            f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks embedded, {self.stale_removed} stale removed; "
+            f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks embedded, "
+            f"{self.stale_removed} stale removed; "
             f"{len(self.failures)} file(s) or record(s) failed; {self.seconds:.1f} s{rate}"
         )
 

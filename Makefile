@@ -6,8 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
-export ANONYMIZED_TELEMETRY=False ORT_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
+# one variable per export line: make reads `export A=1 B=2` as A set to "1 B=2"
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export ORT_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
 
 .PHONY: run test check lint typecheck pytest install browser
 

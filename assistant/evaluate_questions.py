@@ -186,6 +186,10 @@ class Bm25Docs:
         return out
 
 
+def _text_key(model: str, text: str) -> str:
+    return hashlib.sha1(f"{model}\n{text}".encode()).hexdigest()
+
+
 class NaiveRag:
     """Baseline: fixed-size character chunks over whole documents, dense search only."""
 
@@ -203,25 +207,28 @@ class NaiveRag:
         self.vectors = self._load_or_build(folder, progress)
 
     def _load_or_build(self, folder: Path, progress: bool) -> np.ndarray:
-        key = hashlib.sha1(
-            (self.embedder.name + json.dumps(self.chunks, ensure_ascii=False)).encode("utf-8")
-        ).hexdigest()
+        """Vectors per chunk text, cached by the text's hash: only chunks not seen before are embedded."""
+        hashes = [_text_key(self.embedder.name, text) for _, text in self.chunks]
         vec_path, meta_path = folder / "vectors.npy", folder / "meta.json"
+        cached: dict[str, np.ndarray] = {}
         if meta_path.exists() and vec_path.exists():
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("key") == key:
-                return np.load(vec_path)
-        folder.mkdir(parents=True, exist_ok=True)
-        texts = [c for _, c in self.chunks]
-        parts = []
+            old = np.load(vec_path)
+            if len(meta.get("hashes", [])) == len(old):
+                cached = dict(zip(meta["hashes"], old, strict=True))
+        missing = sorted({h: i for i, h in enumerate(hashes) if h not in cached}.values())
         batch = 64
-        for i in tqdm(range(0, len(texts), batch), desc="naive-rag vectors", unit="batch", disable=not progress):
-            parts.append(self.embedder.embed_passages(texts[i : i + batch]))
-        vectors = np.vstack(parts) if parts else np.zeros((0, self.embedder.dim), dtype=np.float32)
-        np.save(folder / "vectors.tmp.npy", vectors)
-        (folder / "vectors.tmp.npy").replace(vec_path)
-        meta_path.write_text(json.dumps({"key": key, "chunks": len(texts)}), encoding="utf-8")
-        return vectors
+        for start in tqdm(range(0, len(missing), batch), desc="naive-rag vectors", unit="batch", disable=not progress):
+            rows = missing[start : start + batch]
+            vectors = self.embedder.embed_passages([self.chunks[i][1] for i in rows])
+            cached.update((hashes[i], v) for i, v in zip(rows, vectors, strict=True))
+        out = np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, self.embedder.dim), np.float32)
+        if missing or not meta_path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            np.save(folder / "vectors.tmp.npy", out)
+            (folder / "vectors.tmp.npy").replace(vec_path)
+            meta_path.write_text(json.dumps({"hashes": hashes}), encoding="utf-8")
+        return out
 
     def run(self, cases: Sequence[Case]) -> list[Outcome]:
         out = []

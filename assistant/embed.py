@@ -122,7 +122,7 @@ def _load_lean(loader: Any, path: str, torch: Any) -> Any:
     auto = getattr(model[0], "auto_model", None)
     embeddings = getattr(auto, "embeddings", None)
     word = getattr(embeddings, "word_embeddings", None)
-    if isinstance(word, torch.nn.Embedding) and word.weight.dtype == torch.float16:
+    if embeddings is not None and isinstance(word, torch.nn.Embedding) and word.weight.dtype == torch.float16:
         embeddings.word_embeddings = _HalfEmbedding(word.weight.detach(), torch)
     return model.float()
 

@@ -419,13 +419,9 @@ class KeywordIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """A BM25 score for every row (zeros when no query word is known)."""
-        import bm25s
-
         if not self.keys:
             return np.zeros(0, dtype=np.float32)
-        tokens = bm25s.tokenize(
-            fold_accents(query), stopwords=list(self._stop), stemmer=self._stem, return_ids=False, show_progress=False
-        )[0]
+        tokens = self.terms(query)
         vocab = self._model.vocab_dict
         known = [t for t in tokens if t in vocab]
         if not known:

@@ -3,6 +3,7 @@ from a document ever runs. Screenshots go to /tmp/pqa-shots/ for a person to loo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -88,9 +89,10 @@ def _no_browser(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="nl-BE")
+@contextlib.contextmanager
+def open_page(browser: Any, height: int) -> Iterator[Any]:
+    """A fresh page that records the dialogs it opens (page.dialogs) and every request it makes (page.requests)."""
+    context = browser.new_context(viewport={"width": 1280, "height": height}, locale="nl-BE")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     dialogs: list[str] = []
@@ -99,8 +101,16 @@ def page(browser: Any) -> Iterator[Any]:
     requests: list[str] = []
     context.on("request", lambda r: requests.append(r.url))
     page.requests = requests
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with open_page(browser, 1000) as p:
+        yield p
 
 
 def _ask(page: Any, base_url: str, question: str) -> Any:

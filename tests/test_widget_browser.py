@@ -21,7 +21,7 @@ from assistant.web.app import create_app
 from assistant.web.widget import snippet
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
-from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser  # noqa: F401 - the same Chromium fixture
+from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser, open_page  # noqa: F401 - the same Chromium fixture
 
 pytestmark = pytest.mark.browser
 
@@ -114,18 +114,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the imported fixture, by name
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="nl-BE")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.dialogs = dialogs
-    requests: list[str] = []
-    context.on("request", lambda r: requests.append(r.url))
-    page.requests = requests
-    yield page
-    context.close()
-    assert dialogs == [], f"a dialog opened: {dialogs}"
+    with open_page(browser, 800) as p:
+        yield p
+    assert p.dialogs == [], f"a dialog opened: {p.dialogs}"
 
 
 def _open(page: Any, url: str) -> Any:

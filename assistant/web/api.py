@@ -51,40 +51,38 @@ def _filters(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-class AskRequest(BaseModel):
+class _Filtered(BaseModel):
+    """The part every question request shares: filters, checked the same way, and how many parts to return."""
+
+    filters: dict[str, str] = Field(default_factory=dict, examples=[{"date_from": "2023-01-01"}])
+    top_k: int = Field(5, ge=1, le=views.TOP_K_MAX)
+
+    @field_validator("filters")
+    @classmethod
+    def _check_filters(cls, value: dict[str, str]) -> dict[str, str]:
+        return _filters(value)
+
+
+class AskRequest(_Filtered):
     """A question with optional filters (minister, department, party, asker, date_from, date_to, doc_id)."""
 
     question: str = Field(examples=["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])
-    filters: dict[str, str] = Field(default_factory=dict, examples=[{"date_from": "2023-01-01"}])
-    top_k: int = Field(5, ge=1, le=views.TOP_K_MAX)
 
     @field_validator("question")
     @classmethod
     def _check(cls, value: str) -> str:
         return _question(value, views.QUESTION_MAX)
 
-    @field_validator("filters")
-    @classmethod
-    def _check_filters(cls, value: dict[str, str]) -> dict[str, str]:
-        return _filters(value)
 
-
-class SimilarRequest(BaseModel):
+class SimilarRequest(_Filtered):
     """A draft question (up to 5,000 characters) to compare with the questions asked before."""
 
     question: str = Field(examples=["Hoeveel scholen werden getroffen door phishing?"])
-    filters: dict[str, str] = Field(default_factory=dict)
-    top_k: int = Field(5, ge=1, le=views.TOP_K_MAX)
 
     @field_validator("question")
     @classmethod
     def _check(cls, value: str) -> str:
         return _question(value, views.DRAFT_MAX)
-
-    @field_validator("filters")
-    @classmethod
-    def _check_filters(cls, value: dict[str, str]) -> dict[str, str]:
-        return _filters(value)
 
 
 def retriever_of(request: Request) -> Retriever:

@@ -22,23 +22,27 @@ class AbstainPolicy:
     """When the best hit is too weak to show as an answer. Chosen on the dev set (README, Evaluate).
 
     Dutch questions: cosine similarity of the best part plus `coverage_weight` times the share of the question's
-    content words found in its document must reach `dutch`. English questions share no words with Dutch
-    documents, so only the similarity counts, against `english`.
+    content words found in its document must reach `dutch`; a question naming something no document mentions
+    (a word unknown to the corpus even when split as a compound) must reach `unknown_words`. English questions share
+    no words with Dutch documents, so only the similarity counts, against `english`.
     """
 
     dutch: float = 0.875
     english: float = 0.826
     coverage_weight: float = 0.05
+    unknown_words: float = 0.885
 
     def abstains(self, question: str, top: Hit) -> bool:
         if top.similarity is None:
             return False
         if looks_english(question) or top.coverage is None:
             return top.similarity < self.english
+        if top.unknown_words and top.similarity < self.unknown_words:
+            return True
         return top.similarity + self.coverage_weight * top.coverage < self.dutch
 
 
-NEVER = AbstainPolicy(dutch=-1.0, english=-1.0)
+NEVER = AbstainPolicy(dutch=-1.0, english=-1.0, unknown_words=-1.0)
 CALIBRATED = {"multilingual-e5-small": AbstainPolicy()}
 """Thresholds hold only for the model they were measured with; other models never abstain unless given a policy."""
 
@@ -106,13 +110,21 @@ def highlight(question: str, text: str, max_sentences: int = 2) -> tuple[Span, .
     return tuple(sorted(span for _, span in scored[:max_sentences]))
 
 
+def no_answer(top: Hit) -> str:
+    """The plain "not found", naming the question's words that no document uses."""
+    if not top.unknown_words:
+        return NO_ANSWER
+    words = ", ".join(f"'{w}'" for w in top.unknown_words)
+    return f"{NO_ANSWER} Geen enkele vraag of antwoord vermeldt {words}."
+
+
 def compose(question: str, hits: Sequence[Hit], policy: AbstainPolicy = NEVER) -> Answer:
     """Group the hits into an answer, or abstain when the best one is not good enough."""
     if not hits:
         return Answer(question, abstained=True, message=NO_ANSWER)
     top = hits[0]
     if policy.abstains(question, top):
-        return Answer(question, abstained=True, message=NO_ANSWER, suggestions=tuple(hits[:3]))
+        return Answer(question, abstained=True, message=no_answer(top), suggestions=tuple(hits[:3]))
     best_doc = top.citation.doc_id
     primary = [h for h in hits if h.citation.doc_id == best_doc][:PRIMARY_MAX]
     related: list[Hit] = []

@@ -8,6 +8,7 @@ parts always live in `index_dir`. Deciding what to embed is chunk.py's job, rank
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 import unicodedata
@@ -337,6 +338,10 @@ def _collection_gone(exc: BaseException) -> bool:
 # ---------------------------------------------------------------- keywords (bm25s)
 
 
+COMPOUND_PART_MIN = 3
+"""The shortest word a compound is split into when looking for words the corpus never uses."""
+
+
 def fold_accents(text: str) -> str:
     """ "België" -> "Belgie": exports often lose diacritics ("categorieen"), so both sides drop them."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -363,6 +368,7 @@ class KeywordIndex:
         self._model = model
         self._stem = _stemmer()
         self._stop = set(_stopwords())
+        self._composed_cache: dict[str, bool] = {}
 
     @classmethod
     def build(cls, keys: list[str], texts: list[str]) -> KeywordIndex:
@@ -406,6 +412,33 @@ class KeywordIndex:
                 show_progress=False,
             )[0]
         )
+
+    def unknown_words(self, text: str) -> list[str]:
+        """The words of `text` the corpus never uses, not even as parts of a compound ("fipronilcrisis" when no
+        document mentions fipronil; "tankpompen" is known through "tank" and "pomp")."""
+        out: list[str] = []
+        for word in dict.fromkeys(re.findall(r"\w\w+", text)):
+            stems = self.terms(word)
+            if stems and not all(self._composed(t) for t in stems):
+                out.append(word)
+        return out
+
+    def _known(self, word: str) -> bool:
+        vocab = self._model.vocab_dict
+        return word in vocab or self._stem.stemWord(word) in vocab
+
+    def _composed(self, term: str) -> bool:
+        """Whether a stemmed term is in the vocabulary or splits into known words (with a linking -s-, -e-, -en-)."""
+        if term not in self._composed_cache:
+            self._composed_cache[term] = term in self._model.vocab_dict or any(
+                self._known_head(term[:i]) and (self._known(term[i:]) or self._composed(term[i:]))
+                for i in range(COMPOUND_PART_MIN, len(term) - COMPOUND_PART_MIN + 1)
+            )
+        return self._composed_cache[term]
+
+    def _known_head(self, head: str) -> bool:
+        heads = [head] + [head[: -len(link)] for link in ("s", "e", "en") if head.endswith(link)]
+        return any(len(h) >= COMPOUND_PART_MIN and self._known(h) for h in heads)
 
     def idf(self, term: str) -> float:
         """Inverse document frequency over the indexed parts; a term the index never saw gets the highest."""

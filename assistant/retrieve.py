@@ -146,7 +146,8 @@ class Retriever:
             hit = make_hit(doc, r.part, r.score, r.dense)
             if hit is not None:
                 if not hits:  # the evidence for abstaining is judged on the best hit only
-                    hit = replace(hit, coverage=self.coverage(terms, doc))
+                    unknown = tuple(self.keywords.unknown_words(question))
+                    hit = replace(hit, coverage=self.coverage(terms, doc), unknown_words=unknown)
                 hits.append(hit)
         return hits
 

@@ -144,6 +144,8 @@ class Hit:
     """Cosine similarity of the question to the part's best chunk, when dense search found it."""
     coverage: float | None = None
     """Share of the question's content words (IDF-weighted) found in the hit's document (best hit only)."""
+    unknown_words: tuple[str, ...] = ()
+    """Words of the question that no document uses, not even inside a compound (best hit only)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

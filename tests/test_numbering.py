@@ -151,6 +151,21 @@ CASES = [
         {"3": "Cijfers over 2013 en 2014. Ze stijgen.", "4": "Er is geen", "5": "Er is geen"},
         id="year-before-a-joint-range-is-no-label",
     ),
+    pytest.param(
+        "1. Hoeveel liters? 2. Hoeveel personen?",
+        "1. Gebruikte brandstoffen:- officieel gebruik 2. 404.939,68 liters;- persoonlijk 4. 852.028,57 liters. "
+        "2. Deze cijfers zijn te bekomen bij Buitenlandse Zaken.",
+        ["1", "2"],
+        {"1": "Gebruikte brandstoffen:- officieel gebruik 2. 404.939,68 liters", "2": "Deze cijfers"},
+        id="figure-split-after-its-thousands-dot-is-no-label",
+    ),
+    pytest.param(
+        "1. Hoeveel dossiers? 2. Wat kost het? 3. Werden inbreuken vastgesteld?",
+        "1. 1.487 dossiers. 2. De kostprijs:- 2012: 3. 770.000 euro;- 2013: 3. 000.000 euro. 3. Het is niet duidelijk.",
+        ["1", "2", "3"],
+        {"2": "De kostprijs:- 2012: 3. 770.000 euro;- 2013: 3. 000.000 euro.", "3": "Het is niet duidelijk"},
+        id="figure-with-leading-zero-group-is-no-label",
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.chunk import chunk_document
 from assistant.errors import ConfigError, IndexMismatchError, IndexMissingError
-from assistant.index import Index, Manifest, validate_filters, where_clause
+from assistant.index import Index, KeywordIndex, Manifest, validate_filters, where_clause
 from assistant.ingest import ingest
 from assistant.parse import parse_text
 from assistant.retrieve import RetrievalSettings, Retriever, as_langchain, looks_english
@@ -175,6 +175,17 @@ def test_langchain_retriever(sample_index: Path, fake_embedder: FakeEmbedder) ->
     assert all(isinstance(d, LCDocument) for d in docs) and len(docs) == 3
     assert docs[0].metadata["doc_id"] == "sv_2023_0302" and docs[0].metadata["part"] == "1"
     assert docs[0].metadata["citation"].startswith("Fietssnelwegen")
+
+
+def test_unknown_words_split_compounds_into_known_words() -> None:
+    kw = KeywordIndex.build(
+        ["a#1", "b#1"],
+        ["Alle tanks en pompen in België werden gecontroleerd op temperatuur.", "Een correctie voor de leraren."],
+    )
+    question = "Hebben alle tankpompen een temperatuurcorrectie na de fipronilcrisis in België?"
+    assert kw.unknown_words(question) == ["fipronilcrisis"]
+    assert kw.unknown_words("Een correctie van de crisis voor de leraren?") == ["crisis"]
+    assert kw.unknown_words("") == []
 
 
 def test_looks_english() -> None:

@@ -20,6 +20,8 @@ MAX_PART = 40
 MAX_LETTER = "t"
 
 _NUM = re.compile(r"(\d+)([.)])(?!\d)")
+# "2. 404.939,68" and "4. 000.000 euro": a figure whose thousands separator got a space after it, no label
+_SPLIT_FIGURE = re.compile(r"\s(?:\d{3}[.,]\d|0\d)")
 _WORD_LABEL = re.compile(
     r"(?:(?<=\s)|^)(?:Antwoord\s+op\s+(?:de\s+)?vraag|Antwoord|Vraag|Ad)\s+(\d{1,2})\s*[:.)]?(?=\s)",
 )
@@ -123,6 +125,8 @@ def number_candidates(text: str) -> list[Label]:
                 continue
             start = m.end(1) - width
             score = _before_score(text, start, digits, run)
+            if mark == "." and _SPLIT_FIGURE.match(text, m.end()):
+                score = min(score, GLUED_YEAR)
             if mark == ")" and score < CLEAN:
                 continue  # "nr. 97)" and the like: a bracket label must stand free
             out.append(_extend_range(text, Label(start, m.end(), n, n, score)))

@@ -84,6 +84,11 @@ def chunk_document(doc: Document) -> list[Chunk]:
     return chunks
 
 
+KEYWORDS_VERSION = "2"
+"""Changes when part_search_text does, so that ingest rebuilds an older keyword index."""
+
+
 def part_search_text(doc: Document, part: Part) -> str:
-    """The words the keyword side matches for a part: title, question and the answer it resolves to."""
-    return f"{doc.title}\n{part.question}\n{doc.answer_for(part.label)}"
+    """The words the keyword side matches for a part: title, the question's introduction (the context the parts
+    share), the part's question and the answer it resolves to."""
+    return f"{doc.title}\n{doc.intro}\n{part.question}\n{doc.answer_for(part.label)}"

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.chunk import CHUNKER_VERSION, Chunk, part_id, part_search_text
+from assistant.chunk import CHUNKER_VERSION, KEYWORDS_VERSION, Chunk, part_id, part_search_text
 from assistant.errors import ConfigError, IndexMismatchError, IndexMissingError, StoreUnavailableError
 from assistant.types import Document
 
@@ -386,6 +386,7 @@ class KeywordIndex:
         tmp.mkdir(parents=True, exist_ok=True)
         self._model.save(str(tmp))
         (tmp / "keys.json").write_text(json.dumps(self.keys), encoding="utf-8")
+        (tmp / "version.txt").write_text(KEYWORDS_VERSION, encoding="utf-8")
         if folder.exists():
             import shutil
 
@@ -501,6 +502,12 @@ class Index:
         kw = KeywordIndex.build(keys, texts)
         kw.save(self.dir / "bm25")
         return kw
+
+    def keywords_current(self) -> bool:
+        """Whether the keyword index exists and was built from today's part_search_text."""
+        folder = self.dir / "bm25"
+        version = folder / "version.txt"
+        return (folder / "keys.json").exists() and version.exists() and version.read_text().strip() == KEYWORDS_VERSION
 
     def read_keywords(self) -> KeywordIndex:
         folder = self.dir / "bm25"

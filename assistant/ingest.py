@@ -130,7 +130,7 @@ def ingest(
             Manifest(model=model_name, dim=0, collection=collection, created=now_iso()).write(index_dir)
 
         report.stale_removed += _reconcile(index)
-        if todo or not (index_dir / "bm25" / "keys.json").exists():
+        if todo or not index.keywords_current():
             index.write_keywords(index.docs.all())
     finally:
         index.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from assistant.parse.referral import is_referral
 from assistant.types import Document, Part
 
 REF_WORDS = {
@@ -15,23 +16,28 @@ REF_WORDS = {
 
 
 def coverage(doc: Document) -> dict[str, list[str]]:
-    """Which parts got an answer of their own, which only a reference, which nothing."""
-    own, ref, none = [], [], []
+    """Which parts got an answer of their own, which were only sent on to another minister, which only a reference,
+    which nothing."""
+    own, referred, ref, none = [], [], [], []
     for p in doc.parts:
         resolved = doc.resolve(p.label)
-        if p.ref and resolved is not None and resolved.answer:
+        if resolved is not None and resolved.answer and is_referral(resolved.answer):
+            referred.append(p.label)
+        elif p.ref and resolved is not None and resolved.answer:
             ref.append(p.label)
         elif p.answer:
             own.append(p.label)
         else:
             none.append(p.label)
-    return {"own": own, "reference": ref, "none": none}
+    return {"own": own, "referred": referred, "reference": ref, "none": none}
 
 
 def coverage_line(doc: Document) -> str:
     c = coverage(doc)
     total = len(doc.parts)
     text = f"{len(c['own'])} van {total} deelvragen inhoudelijk beantwoord"
+    if c["referred"]:
+        text += f", {len(c['referred'])} doorverwezen naar een andere bevoegde minister of dienst"
     if c["reference"]:
         text += f", {len(c['reference'])} via een verwijzing"
     if c["none"]:

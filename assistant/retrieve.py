@@ -16,6 +16,7 @@ import numpy as np
 from assistant.chunk import part_id
 from assistant.embed import Embedder
 from assistant.index import Index, matches, validate_filters, where_clause
+from assistant.parse.referral import is_referral
 from assistant.types import Citation, Document, Hit
 
 # English function words that are not also Dutch words ("in", "is", "was", "of" are both)
@@ -31,11 +32,20 @@ class RetrievalSettings:
 
     mode: str = "hybrid"
     """"hybrid", "dense" or "bm25"."""
+    fusion: str = "scores"
+    """How hybrid mode fuses: "scores" (cosine similarity plus the weighted keyword score, relative to the best one)
+    or "rrf" (reciprocal rank fusion)."""
+    keyword_weight: float = 0.05
+    """scores: weight of a part's BM25 score divided by the best BM25 score for the question."""
+    keyword_weight_en: float = 0.0
+    """scores: the same for English questions, which share few words with Dutch documents."""
+    referral_penalty: float = 0.05
+    """scores: subtracted from a part whose answer only says that another minister is competent."""
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 0.7
     bm25_weight_en: float = 0.2
-    """English questions share few words with Dutch documents, so their keyword side counts for less."""
+    """rrf: English questions share few words with Dutch documents, so their keyword side counts for less."""
     dense_candidates: int = 80
     bm25_candidates: int = 80
     doc_weight: float = 0.3
@@ -74,15 +84,17 @@ class Retriever:
         self.settings = settings or RetrievalSettings()
         if self.settings.mode != "bm25" and embedder is None:
             raise ValueError("dense and hybrid retrieval need an embedder")
-        self.docs: dict[str, Document] = {d.doc_id: d for d in index.docs.all()}
-        self.keywords = index.read_keywords()
-        self._part_doc = [key.split("#", 1)[0] for key in self.keywords.keys]
+        if self.settings.fusion not in ("scores", "rrf"):
+            raise ValueError(f"unknown fusion {self.settings.fusion!r}: use 'scores' or 'rrf'")
+        self.reload()
 
     def reload(self) -> None:
         """Pick up documents and keywords written by a later ingest."""
-        self.docs = {d.doc_id: d for d in self.index.docs.all()}
+        self.docs: dict[str, Document] = {d.doc_id: d for d in self.index.docs.all()}
         self.keywords = self.index.read_keywords()
         self._part_doc = [key.split("#", 1)[0] for key in self.keywords.keys]
+        self._row = {key: i for i, key in enumerate(self.keywords.keys)}
+        self._referral: dict[str, bool] = {}
 
     # -- the two sides
 
@@ -96,16 +108,31 @@ class Retriever:
                 best[key] = sim
         return sorted(best.items(), key=lambda kv: -kv[1])
 
-    def bm25(self, question: str, filters: Mapping[str, str], k: int) -> list[tuple[str, float]]:
+    def keyword_scores(self, question: str, filters: Mapping[str, str]) -> np.ndarray:
+        """The BM25 score of every indexed part (row order of the keyword index), zero where filters exclude it."""
         scores = self.keywords.scores(question)
-        if scores.size == 0:
-            return []
-        if filters:
+        if scores.size and filters:
             allowed = {d for d, doc in self.docs.items() if matches(doc, filters)}
             mask = np.fromiter((d in allowed for d in self._part_doc), dtype=bool, count=len(self._part_doc))
             scores = np.where(mask, scores, 0.0)
+        return scores
+
+    def bm25(
+        self, question: str, filters: Mapping[str, str], k: int, scores: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        scores = self.keyword_scores(question, filters) if scores is None else scores
+        if scores.size == 0:
+            return []
         top = np.argsort(-scores)[:k]
         return [(self.keywords.keys[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def is_referral(self, key: str) -> bool:
+        """Whether the part's answer only sends the question to another minister (cached per part)."""
+        if key not in self._referral:
+            doc_id, _, label = key.partition("#")
+            doc = self.docs.get(doc_id)
+            self._referral[key] = doc is not None and is_referral(doc.answer_for(label))
+        return self._referral[key]
 
     # -- fusion
 
@@ -114,26 +141,56 @@ class Retriever:
         s = self.settings
         f = validate_filters(filters)
         dense = self.dense(question, f, s.dense_candidates) if s.mode in ("dense", "hybrid") else []
-        bm25 = self.bm25(question, f, s.bm25_candidates) if s.mode in ("bm25", "hybrid") else []
+        keyword = self.keyword_scores(question, f) if s.mode in ("bm25", "hybrid") else np.zeros(0)
+        bm25 = self.bm25(question, f, s.bm25_candidates, keyword) if s.mode in ("bm25", "hybrid") else []
         if s.mode == "dense":
             return [_ranked(key, sim, sim, None) for key, sim in dense[:top_k]]
         if s.mode == "bm25":
             return [_ranked(key, sc, None, sc) for key, sc in bm25[:top_k]]
-        wb = s.bm25_weight_en if looks_english(question) else s.bm25_weight
+        english = looks_english(question)
+        if s.fusion == "rrf":
+            fused = self._rrf(dense, bm25, s.bm25_weight_en if english else s.bm25_weight)
+        else:
+            fused = self._scores(dense, bm25, keyword, s.keyword_weight_en if english else s.keyword_weight)
+        if s.doc_weight:
+            doc_best: dict[str, float] = {}
+            for key, score in fused.items():
+                d = key.split("#", 1)[0]
+                doc_best[d] = max(doc_best.get(d, -np.inf), score)
+            fused = {k: v + s.doc_weight * doc_best[k.split("#", 1)[0]] for k, v in fused.items()}
+        dense_by = dict(dense)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:top_k]
+        return [
+            _ranked(key, score, dense_by.get(key), float(keyword[self._row[key]]) if key in self._row else None)
+            for key, score in ranked
+        ]
+
+    def _rrf(self, dense: list[tuple[str, float]], bm25: list[tuple[str, float]], wb: float) -> dict[str, float]:
+        s = self.settings
         fused: dict[str, float] = {}
         for rank, (key, _) in enumerate(dense):
             fused[key] = fused.get(key, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
         for rank, (key, _) in enumerate(bm25):
             fused[key] = fused.get(key, 0.0) + wb / (s.rrf_k + rank + 1)
-        if s.doc_weight:
-            doc_best: dict[str, float] = {}
-            for key, score in fused.items():
-                d = key.split("#", 1)[0]
-                doc_best[d] = max(doc_best.get(d, 0.0), score)
-            fused = {k: v + s.doc_weight * doc_best[k.split("#", 1)[0]] for k, v in fused.items()}
-        dense_by, bm25_by = dict(dense), dict(bm25)
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:top_k]
-        return [_ranked(key, score, dense_by.get(key), bm25_by.get(key)) for key, score in ranked]
+        return fused
+
+    def _scores(
+        self, dense: list[tuple[str, float]], bm25: list[tuple[str, float]], keyword: np.ndarray, wk: float
+    ) -> dict[str, float]:
+        """Cosine similarity plus `wk` times the BM25 score relative to the best one, less the referral penalty.
+
+        A part found only by keywords gets the lowest similarity dense search returned (its own is no higher).
+        """
+        s = self.settings
+        sims = dict(dense)
+        floor = min(sims.values(), default=0.0)
+        best = float(keyword.max()) if keyword.size else 0.0
+        fused: dict[str, float] = {}
+        for key in list(sims) + [k for k, _ in bm25 if k not in sims]:
+            kw = float(keyword[self._row[key]]) / best if best > 0 and key in self._row else 0.0
+            score = s.dense_weight * sims.get(key, floor) + wk * kw
+            fused[key] = score - (s.referral_penalty if self.is_referral(key) else 0.0)
+        return fused
 
     def search(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Hit]:
         """Ranked parts as Hits with their citation and the answer text a reader should see."""

@@ -137,12 +137,42 @@ def test_where_clause_uses_numeric_dates() -> None:
     assert where == {"$and": [{"party": "Groen"}, {"date": {"$gte": 20230101}}, {"date": {"$lte": 20231231}}]}
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_retrieval_finds_the_part(sample_index: Path, fake_embedder: FakeEmbedder, mode: str) -> None:
-    r = Retriever(Index.open_existing(sample_index), fake_embedder, RetrievalSettings(mode=mode))
+@pytest.mark.parametrize(("mode", "fusion"), [("hybrid", "scores"), ("hybrid", "rrf"), ("dense", ""), ("bm25", "")])
+def test_retrieval_finds_the_part(sample_index: Path, fake_embedder: FakeEmbedder, mode: str, fusion: str) -> None:
+    settings = RetrievalSettings(mode=mode, fusion=fusion or "scores")
+    r = Retriever(Index.open_existing(sample_index), fake_embedder, settings)
     hits = r.search("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?", top_k=5)
     assert (hits[0].citation.doc_id, hits[0].citation.part) == ("sv_2023_0302", "1")
     assert "74,6 km" in hits[0].answer
+
+
+def test_unknown_fusion_is_a_clear_error(sample_index: Path, fake_embedder: FakeEmbedder) -> None:
+    with pytest.raises(ValueError, match="unknown fusion 'max'"):
+        Retriever(Index.open_existing(sample_index), fake_embedder, RetrievalSettings(fusion="max"))
+
+
+def test_referral_ranks_below_a_real_answer_to_the_same_question(tmp_path: Path) -> None:
+    question = "Titel - Boetes\n\n1. Hoeveel verkeersboetes betaalden diplomaten in 2016?\n"
+    referral = "1. Of diplomaten hun boetes betalen, behoort tot de bevoegdheid van de minister van Justitie."
+    (tmp_path / "a.txt").write_text(question + referral)
+    (tmp_path / "b.txt").write_text(question + "1. Er werden 230 van de 306 uitgeschreven boetes betaald.")
+    _ingest([tmp_path / "a.txt", tmp_path / "b.txt"], tmp_path / "idx", FakeEmbedder())
+    index = Index.open_existing(tmp_path / "idx")
+    ask = "Betalen diplomaten hun boetes?"
+    plain = Retriever(index, FakeEmbedder(), RetrievalSettings(referral_penalty=0.0)).search(ask)
+    assert [h.citation.doc_id for h in plain] == ["a", "b"]  # without the penalty the referral's words win
+    # (the fake embedder's similarities spread far wider than e5's, hence a larger penalty than the default)
+    penalised = Retriever(index, FakeEmbedder(), RetrievalSettings(referral_penalty=0.3)).search(ask)
+    assert [h.citation.doc_id for h in penalised] == ["b", "a"]
+
+
+def test_older_keyword_index_is_rebuilt_on_ingest(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    _ingest([CORPUS], tmp_path / "idx", fake_embedder)
+    version = tmp_path / "idx" / "bm25" / "version.txt"
+    version.unlink()
+    assert not Index.open_existing(tmp_path / "idx").keywords_current()
+    report, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
+    assert report.chunks_embedded == 0 and Index.open_existing(tmp_path / "idx").keywords_current()
 
 
 def test_filters_restrict_both_sides(sample_index: Path, fake_embedder: FakeEmbedder) -> None:

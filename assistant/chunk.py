@@ -71,8 +71,9 @@ def chunk_document(doc: Document) -> list[Chunk]:
         context = _context(doc, part)
         resolved = doc.resolve(part.label)
         if part.ref and resolved is not None and resolved.label != part.label:
-            head = " ".join(resolved.answer.split())[:REF_HEAD_CHARS]
-            text = f"{context}\nAntwoord (zie vraag {resolved.label}): {head}" if head else context
+            head = " ".join(doc.answer_for(part.label).split())[:REF_HEAD_CHARS]
+            where = "per deelvraag" if part.ref_kind == "items" else f"zie vraag {resolved.label}"
+            text = f"{context}\nAntwoord ({where}): {head}" if head else context
             chunks.append(Chunk(part_id(doc.doc_id, part.label), doc.doc_id, part.label, 0, text, resolved.label))
             continue
         answer = " ".join(part.answer.split())

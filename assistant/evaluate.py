@@ -93,7 +93,8 @@ def score_alignment(gold_docs: Iterable[Mapping[str, Any]], docs: Mapping[str, D
                 result.failures.append(PartFailure(doc_id, label, "question", q_head, fold(part.question)[:80]))
                 ok = False
             a_head = fold(_gold_answer_head(gold, label))
-            got = fold(doc.answer_for(label))
+            resolved = doc.resolve(label)
+            got = fold(resolved.answer if resolved is not None else "")
             if not got.startswith(a_head):
                 result.failures.append(PartFailure(doc_id, label, "answer", a_head, got[:80]))
                 ok = False

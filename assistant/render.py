@@ -82,7 +82,8 @@ def format_document(doc: Document) -> str:
         if note:
             lines.append(f"  -> {note}")
             resolved = doc.resolve(p.label)
-            if resolved is not None and resolved.label != p.label and resolved.answer:
+            # a number answered through its items: the items follow, each with its answer
+            if p.ref_kind != "items" and resolved is not None and resolved.label != p.label and resolved.answer:
                 lines.append(_wrap(f"[vraag {resolved.label}] {resolved.answer}", "    "))
         if not p.answer and not note:
             lines.append("  (geen antwoord)")

@@ -8,6 +8,7 @@ source view shows, so a citation can be quoted and highlighted exactly.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from string import ascii_lowercase
 from typing import Any
 
 Span = tuple[int, int]
@@ -86,9 +87,27 @@ class Document:
         return current
 
     def answer_for(self, label: str) -> str:
-        """The answer text a reader should see for `label`: its own text, or the text it points to."""
+        """The answer text a reader should see for `label`: its own text, or the text it points to; for a number
+        answered through its lettered items, every item's answer, each after its label ("3a) ...", "3b-3d) ...")."""
+        part = self.part(label)
+        if part is not None and part.ref_kind == "items":
+            return self._items_answer(part)
         p = self.resolve(label)
         return p.answer if p is not None else ""
+
+    def _items_answer(self, part: Part) -> str:
+        groups: list[tuple[list[str], str]] = []
+        for item in self.parts:
+            if item.label == part.label or item.label.rstrip(ascii_lowercase) != part.label:
+                continue
+            resolved = self.resolve(item.label)
+            text = resolved.answer.strip() if resolved is not None and resolved.ref_kind != "items" else ""
+            if groups and groups[-1][1] == text:
+                groups[-1][0].append(item.label)
+            else:
+                groups.append(([item.label], text))
+        labelled = [f"{ls[0] if len(ls) == 1 else ls[0] + '-' + ls[-1]}) {text}" for ls, text in groups if text]
+        return "\n".join(labelled)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -69,7 +69,8 @@ def _part(doc: Document, part: Part, highlighted: bool) -> str:
         note = ref_note(part)
         extra = f" ({escape(note)})" if part.ref_kind != "reference" and note else ""
         body += f'<p class="ref">vraag {escape(part.label)}: zie vraag {escape(part.ref)}{extra}</p>'
-        if resolved is not None and resolved.label != part.label and resolved.answer:
+        items_follow = part.ref_kind == "items"
+        if not items_follow and resolved is not None and resolved.label != part.label and resolved.answer:
             link = f'<a href="#{part_anchor(resolved.label)}">vraag {escape(resolved.label)}</a>'
             body += f"<blockquote>{link}: {text_html(resolved.answer)}</blockquote>"
     if not body:

@@ -204,3 +204,14 @@ def test_question_offsets_point_at_the_text() -> None:
 def test_reference_cycle_does_not_hang() -> None:
     doc = doc_of("1. Wat? 2. Waarom?", "1. Zie vraag 2. 2. Zie vraag 1.")
     assert doc.resolve("1") is not None
+
+
+def test_number_answered_through_its_items_shows_every_item() -> None:
+    doc = doc_of(
+        "1. Hoeveel stagiairs? 2. Welk profiel? a) Leeftijd? b) Geslacht? c) Herkomst?",
+        "1. Er waren 68 stagiairs. 2. a) en b) Zie vraag 1. c) 28 van buitenlandse herkomst.",
+    )
+    assert doc.part("2") is not None and doc.part("2").ref_kind == "items"  # type: ignore[union-attr]
+    assert doc.answer_for("2") == "2a-2b) Er waren 68 stagiairs.\n2c) 28 van buitenlandse herkomst."
+    resolved = doc.resolve("2")
+    assert resolved is not None and resolved.label == "1"  # what alignment checks: the text it resolves to

@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit with status 3 when a metric is below its bar, e.g. part_hit5=0.85 docs_passed=24",
     )
     e.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help="retrieval to evaluate")
+    e.add_argument(
+        "--fusion", choices=["scores", "rrf"], default="scores", help="how hybrid retrieval fuses its two sides"
+    )
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_eval)
 

@@ -396,7 +396,8 @@ def run_question_eval(args: argparse.Namespace) -> int:
     settings = args.settings
     index_dir = Path(args.index) if args.index else settings.index_dir
     mode = getattr(args, "mode", None) or "hybrid"
-    retriever = open_retriever(settings, index_dir, RetrievalSettings(mode=mode))
+    fusion = getattr(args, "fusion", None) or "scores"
+    retriever = open_retriever(settings, index_dir, RetrievalSettings(mode=mode, fusion=fusion))
     cases, problems = load_cases(Path(args.questions), retriever.docs)
     for problem in problems:
         print(f"skipped gold line {problem}", file=sys.stderr)
@@ -407,7 +408,7 @@ def run_question_eval(args: argparse.Namespace) -> int:
     n_parts = len(retriever.keywords.keys)
     system = {
         "embedding_model": retriever.embedder.name if retriever.embedder else "none",
-        "retrieval": mode,
+        "retrieval": f"{mode} ({fusion} fusion)" if mode == "hybrid" else mode,
         "parts_indexed": n_parts,
         "docs_indexed": len(retriever.docs),
     }

@@ -98,15 +98,24 @@ class Retriever:
 
     # -- the two sides
 
-    def dense(self, question: str, filters: Mapping[str, str], k: int) -> list[tuple[str, float]]:
+    def dense(
+        self, question: str, filters: Mapping[str, str], k: int, vector: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
         assert self.embedder is not None
-        vector = self.embedder.embed_queries([question])[0]
+        vector = self.embedder.embed_queries([question])[0] if vector is None else vector
         best: dict[str, float] = {}
         for chunk_id, sim, meta in self.index.vectors.query(vector, k, where_clause(filters)):
             key = part_id(str(meta.get("doc_id")), str(meta.get("part"))) if meta else chunk_id.split("~")[0]
             if sim > best.get(key, -1.0):
                 best[key] = sim
         return sorted(best.items(), key=lambda kv: -kv[1])
+
+    def similarities(self, vector: np.ndarray, keys: list[str]) -> dict[str, float]:
+        """Cosine similarity of the question to parts that dense search did not return (their first chunk)."""
+        if not keys:
+            return {}
+        stored = self.index.vectors.get_vectors(keys)
+        return {key: float(v @ vector) for key, v in stored.items()}
 
     def keyword_scores(self, question: str, filters: Mapping[str, str]) -> np.ndarray:
         """The BM25 score of every indexed part (row order of the keyword index), zero where filters exclude it."""
@@ -140,28 +149,32 @@ class Retriever:
         """Parts ranked for the question under the filters."""
         s = self.settings
         f = validate_filters(filters)
-        dense = self.dense(question, f, s.dense_candidates) if s.mode in ("dense", "hybrid") else []
+        vector = self.embedder.embed_queries([question])[0] if self.embedder and s.mode != "bm25" else None
+        dense = self.dense(question, f, s.dense_candidates, vector) if vector is not None else []
         keyword = self.keyword_scores(question, f) if s.mode in ("bm25", "hybrid") else np.zeros(0)
         bm25 = self.bm25(question, f, s.bm25_candidates, keyword) if s.mode in ("bm25", "hybrid") else []
         if s.mode == "dense":
             return [_ranked(key, sim, sim, None) for key, sim in dense[:top_k]]
         if s.mode == "bm25":
             return [_ranked(key, sc, None, sc) for key, sc in bm25[:top_k]]
+        assert vector is not None
+        # parts found by keywords alone get their own similarity: it is scored, and it is the evidence for abstaining
+        sims = dict(dense)
+        sims.update(self.similarities(vector, [k for k, _ in bm25 if k not in sims]))
         english = looks_english(question)
         if s.fusion == "rrf":
             fused = self._rrf(dense, bm25, s.bm25_weight_en if english else s.bm25_weight)
         else:
-            fused = self._scores(dense, bm25, keyword, s.keyword_weight_en if english else s.keyword_weight)
+            fused = self._scores(sims, bm25, keyword, s.keyword_weight_en if english else s.keyword_weight)
         if s.doc_weight:
             doc_best: dict[str, float] = {}
             for key, score in fused.items():
                 d = key.split("#", 1)[0]
                 doc_best[d] = max(doc_best.get(d, -np.inf), score)
             fused = {k: v + s.doc_weight * doc_best[k.split("#", 1)[0]] for k, v in fused.items()}
-        dense_by = dict(dense)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:top_k]
         return [
-            _ranked(key, score, dense_by.get(key), float(keyword[self._row[key]]) if key in self._row else None)
+            _ranked(key, score, sims.get(key), float(keyword[self._row[key]]) if key in self._row else None)
             for key, score in ranked
         ]
 
@@ -175,15 +188,11 @@ class Retriever:
         return fused
 
     def _scores(
-        self, dense: list[tuple[str, float]], bm25: list[tuple[str, float]], keyword: np.ndarray, wk: float
+        self, sims: dict[str, float], bm25: list[tuple[str, float]], keyword: np.ndarray, wk: float
     ) -> dict[str, float]:
-        """Cosine similarity plus `wk` times the BM25 score relative to the best one, less the referral penalty.
-
-        A part found only by keywords gets the lowest similarity dense search returned (its own is no higher).
-        """
+        """Cosine similarity plus `wk` times the BM25 score relative to the best one, less the referral penalty."""
         s = self.settings
-        sims = dict(dense)
-        floor = min(sims.values(), default=0.0)
+        floor = min(sims.values(), default=0.0)  # only for a part missing from the vector store
         best = float(keyword.max()) if keyword.size else 0.0
         fused: dict[str, float] = {}
         for key in list(sims) + [k for k, _ in bm25 if k not in sims]:

@@ -155,7 +155,12 @@ def test_project_gold_set_passes_its_bars(
         assert key in q
     assert set(metrics["baselines"]) == {"naive-rag", "bm25"}
     assert set(metrics["system"]) >= {"embedding_model", "retrieval", "parts_indexed", "docs_indexed"}
+    assert metrics["system"]["retrieval"] == "hybrid (scores fusion)"
     html = (report / "report.html").read_text(encoding="utf-8")
     assert "naive-rag" in html and "By kind" in html
     # and the bar bites: an impossible bar fails the run
     assert cli_main([*args, "--fail-under", "part_hit5=1.01"]) == 3
+    # reciprocal rank fusion stays measurable
+    assert cli_main([*args, "--fusion", "rrf"]) == 0
+    rrf = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    assert rrf["system"]["retrieval"] == "hybrid (rrf fusion)"

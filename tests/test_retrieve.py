@@ -146,6 +146,19 @@ def test_retrieval_finds_the_part(sample_index: Path, fake_embedder: FakeEmbedde
     assert "74,6 km" in hits[0].answer
 
 
+@pytest.mark.parametrize("fusion", ["scores", "rrf"])
+def test_parts_found_by_keywords_alone_carry_their_similarity(
+    sample_index: Path, fake_embedder: FakeEmbedder, fusion: str
+) -> None:
+    settings = RetrievalSettings(fusion=fusion, dense_candidates=1)
+    r = Retriever(Index.open_existing(sample_index), fake_embedder, settings)
+    hits = r.search("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?", top_k=5)
+    assert len(hits) > 1 and all(h.similarity is not None for h in hits)
+    vector = fake_embedder.embed_queries(["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])[0]
+    stored = r.index.vectors.get_vectors([f"{hits[-1].citation.doc_id}#{hits[-1].citation.part}"])
+    assert hits[-1].similarity == pytest.approx(float(next(iter(stored.values())) @ vector), abs=1e-5)
+
+
 def test_unknown_fusion_is_a_clear_error(sample_index: Path, fake_embedder: FakeEmbedder) -> None:
     with pytest.raises(ValueError, match="unknown fusion 'max'"):
         Retriever(Index.open_existing(sample_index), fake_embedder, RetrievalSettings(fusion="max"))

@@ -85,6 +85,18 @@ def chunk_document(doc: Document) -> list[Chunk]:
     return chunks
 
 
+CONTEXT_CHARS = 1000
+
+
+def context_text(doc: Document) -> str:
+    """What a document is about as a whole: its title and the introduction its parts share (or, without one, the
+    start of the question). Embedded once per document as document-level evidence for ranking its parts."""
+    intro = " ".join((doc.intro or doc.question_text).split())
+    if len(intro) > CONTEXT_CHARS:
+        intro = intro[:CONTEXT_CHARS].rsplit(" ", 1)[0]
+    return f"{doc.title}. {intro}" if intro else doc.title
+
+
 KEYWORDS_VERSION = "2"
 """Changes when part_search_text does, so that ingest rebuilds an older keyword index."""
 

@@ -368,7 +368,7 @@ class KeywordIndex:
         self._model = model
         self._stem = _stemmer()
         self._stop = set(_stopwords())
-        self._composed_cache: dict[str, bool] = {}
+        self._split_cache: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def build(cls, keys: list[str], texts: list[str]) -> KeywordIndex:
@@ -420,26 +420,41 @@ class KeywordIndex:
         out: list[str] = []
         for word in dict.fromkeys(re.findall(r"\w\w+", text)):
             stems = self.terms(word)
-            if stems and not all(self._composed(t) for t in stems):
+            if stems and not all(self.split(t) for t in stems):
                 out.append(word)
         return out
 
-    def _known(self, word: str) -> bool:
+    def split(self, term: str) -> tuple[str, ...]:
+        """A stemmed term as the indexed terms it is made of: itself when indexed, else the parts of the compound
+        (longest known head first, with a linking -s-, -e-, -en-: "brandstofstal" -> brandstof, stal); () when
+        it does not split into known words."""
+        if term not in self._split_cache:
+            found: tuple[str, ...] = (term,) if term in self._model.vocab_dict else ()
+            for i in range(len(term) - COMPOUND_PART_MIN, COMPOUND_PART_MIN - 1, -1):
+                if found:
+                    break
+                head = self._head_form(term[:i])
+                if head:
+                    tail = self._form(term[i:])
+                    rest = (tail,) if tail else self.split(term[i:])
+                    found = (head, *rest) if rest else ()
+            self._split_cache[term] = found
+        return self._split_cache[term]
+
+    def _form(self, word: str) -> str | None:
+        """The indexed form of a word: as it is, or its stem."""
         vocab = self._model.vocab_dict
-        return word in vocab or self._stem.stemWord(word) in vocab
+        if word in vocab:
+            return word
+        stem = self._stem.stemWord(word)
+        return stem if stem in vocab else None
 
-    def _composed(self, term: str) -> bool:
-        """Whether a stemmed term is in the vocabulary or splits into known words (with a linking -s-, -e-, -en-)."""
-        if term not in self._composed_cache:
-            self._composed_cache[term] = term in self._model.vocab_dict or any(
-                self._known_head(term[:i]) and (self._known(term[i:]) or self._composed(term[i:]))
-                for i in range(COMPOUND_PART_MIN, len(term) - COMPOUND_PART_MIN + 1)
-            )
-        return self._composed_cache[term]
-
-    def _known_head(self, head: str) -> bool:
-        heads = [head] + [head[: -len(link)] for link in ("s", "e", "en") if head.endswith(link)]
-        return any(len(h) >= COMPOUND_PART_MIN and self._known(h) for h in heads)
+    def _head_form(self, head: str) -> str | None:
+        for h in [head] + [head[: -len(link)] for link in ("s", "e", "en") if head.endswith(link)]:
+            form = self._form(h) if len(h) >= COMPOUND_PART_MIN else None
+            if form:
+                return form
+        return None
 
     def idf(self, term: str) -> float:
         """Inverse document frequency over the indexed parts; a term the index never saw gets the highest."""
@@ -455,15 +470,18 @@ class KeywordIndex:
         """A BM25 score for every row (zeros when no query word is known)."""
         if not self.keys:
             return np.zeros(0, dtype=np.float32)
-        tokens = self.terms(query)
         vocab = self._model.vocab_dict
-        known = [t for t in tokens if t in vocab]
+        known = [t for t in self.terms(query) if t in vocab]
         if not known:
             return np.zeros(len(self.keys), dtype=np.float32)
         return np.asarray(self._model.get_scores(known), dtype=np.float32)
 
 
 # ---------------------------------------------------------------- the whole index
+
+
+def context_collection(collection: str) -> str:
+    return f"{collection}-context"
 
 
 class Index:
@@ -476,6 +494,8 @@ class Index:
         self.docs = DocStore(index_dir / "docs.sqlite")
         try:
             self.vectors = VectorStore(index_dir, collection, chroma_url)
+            self.contexts = VectorStore(index_dir, context_collection(collection), chroma_url)
+            """One vector per document (chunk.context_text), keyed by doc_id."""
         except Exception:
             self.docs.close()  # the web layer retries while the store is down: leak no connection per try
             raise

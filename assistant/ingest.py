@@ -15,10 +15,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.chunk import Chunk, chunk_document, fingerprint
+from assistant.chunk import Chunk, chunk_document, context_text, fingerprint
 from assistant.embed import Embedder
 from assistant.errors import ParseError
-from assistant.index import Index, Manifest, VectorStore, chunk_metadata, now_iso
+from assistant.index import Index, Manifest, VectorStore, chunk_metadata, context_collection, now_iso
 from assistant.parse import FieldMap, read_paths
 from assistant.types import Document
 
@@ -35,6 +35,7 @@ class IngestReport:
     docs_unchanged: int = 0
     parts_embedded: int = 0
     chunks_embedded: int = 0
+    contexts_embedded: int = 0
     stale_removed: int = 0
     failures: list[ParseError] = field(default_factory=list)
     seconds: float = 0.0
@@ -56,7 +57,8 @@ class IngestReport:
             )
         return (
             f"{self.docs_seen} documents: {self.docs_new} new, {self.docs_changed} changed, "
-            f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks embedded, "
+            f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks and {self.contexts_embedded} document "
+            f"contexts embedded, "
             f"{self.stale_removed} stale removed; "
             f"{len(self.failures)} file(s) or record(s) failed; {self.seconds:.1f} s{rate}"
         )
@@ -90,7 +92,9 @@ def ingest(
     manifest = Manifest.read(index_dir)
     if rebuild:
         # through the client, not by removing files: Chroma keeps one shared client per path in a process
-        VectorStore.drop(index_dir, chroma_url, manifest.collection if manifest else collection)
+        name = manifest.collection if manifest else collection
+        for dropped in (name, context_collection(name)):
+            VectorStore.drop(index_dir, chroma_url, dropped)
         clear_index(index_dir)
         manifest = None
     if manifest is not None and manifest.model != model_name:
@@ -119,13 +123,19 @@ def ingest(
             report.docs_new += doc.doc_id not in known
             todo.append((doc, fp, chunks))
 
-        if todo:
+        # a changed document gets a new context; an index from before contexts existed gets them all, once
+        contexts = [doc for doc, _, _ in todo]
+        if index.contexts.count() < index.docs.count():
+            have = set(index.contexts.all_ids()) | {doc.doc_id for doc in contexts}
+            contexts += [doc for doc in index.docs.all() if doc.doc_id not in have]
+        if todo or contexts:
             embedder = embedder_factory()
             if manifest is None:
                 manifest = Manifest(model=model_name, dim=embedder.dim, collection=collection, created=now_iso())
                 manifest.write(index_dir)
             manifest.check(model_name, embedder.dim, index_dir)
             _embed_and_store(index, todo, known, embedder, report, progress)
+            _embed_contexts(index, contexts, embedder, report, progress)
         elif manifest is None:
             Manifest(model=model_name, dim=0, collection=collection, created=now_iso()).write(index_dir)
 
@@ -198,12 +208,33 @@ def _embed_and_store(
     bar.close()
 
 
+def _embed_contexts(
+    index: Index, docs: list[Document], embedder: Embedder, report: IngestReport, progress: bool
+) -> None:
+    """One vector per document for its context (title and introduction)."""
+    bar = tqdm(total=len(docs), unit="doc", desc="document contexts", disable=not progress, dynamic_ncols=True)
+    for start in range(0, len(docs), BATCH_CHUNKS):
+        batch = docs[start : start + BATCH_CHUNKS]
+        texts = [context_text(d) for d in batch]
+        t = time.perf_counter()
+        vectors = embedder.embed_passages(texts)
+        report.embed_seconds += time.perf_counter() - t
+        index.contexts.upsert([d.doc_id for d in batch], vectors, texts, [{"doc_id": d.doc_id} for d in batch])
+        report.contexts_embedded += len(batch)
+        bar.update(len(batch))
+    bar.close()
+
+
 def _reconcile(index: Index) -> int:
     """Delete vectors no recorded document owns (left by an interrupted run); returns how many."""
-    expected = {cid for _, ids in index.docs.fingerprints().values() for cid in ids}
-    if index.vectors.count() == len(expected):
-        return 0
-    stored = set(index.vectors.all_ids())
-    orphans = stored - expected
-    index.vectors.delete(orphans)
+    fingerprints = index.docs.fingerprints()
+    expected = {cid for _, ids in fingerprints.values() for cid in ids}
+    orphans: set[str] = set()
+    if index.vectors.count() != len(expected):
+        orphans = set(index.vectors.all_ids()) - expected
+        index.vectors.delete(orphans)
+    if index.contexts.count() != len(fingerprints):
+        gone = set(index.contexts.all_ids()) - set(fingerprints)
+        index.contexts.delete(gone)
+        orphans |= gone
     return len(orphans)

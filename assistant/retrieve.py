@@ -41,6 +41,9 @@ class RetrievalSettings:
     """scores: the same for English questions, which share few words with Dutch documents."""
     referral_penalty: float = 0.05
     """scores: subtracted from a part whose answer only says that another minister is competent."""
+    context_weight: float = 0.5
+    """scores: weight of the cosine similarity of the question to the part's document as a whole (title and
+    introduction), added to every part of it."""
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 0.7
@@ -166,6 +169,7 @@ class Retriever:
             fused = self._rrf(dense, bm25, s.bm25_weight_en if english else s.bm25_weight)
         else:
             fused = self._scores(sims, bm25, keyword, s.keyword_weight_en if english else s.keyword_weight)
+            fused = self._with_context(vector, fused)
         if s.doc_weight:
             doc_best: dict[str, float] = {}
             for key, score in fused.items():
@@ -200,6 +204,19 @@ class Retriever:
             score = s.dense_weight * sims.get(key, floor) + wk * kw
             fused[key] = score - (s.referral_penalty if self.is_referral(key) else 0.0)
         return fused
+
+    def _with_context(self, vector: np.ndarray, fused: dict[str, float]) -> dict[str, float]:
+        """Each part plus `context_weight` times its document's context similarity. Left out when a candidate
+        document has no context vector (an index from before they existed, until the next ingest adds them)."""
+        w = self.settings.context_weight
+        doc_ids = sorted({key.split("#", 1)[0] for key in fused})
+        if not w or not doc_ids:
+            return fused
+        stored = self.index.contexts.get_vectors(doc_ids)
+        if len(stored) < len(doc_ids):
+            return fused
+        sims = {doc_id: float(v @ vector) for doc_id, v in stored.items()}
+        return {key: score + w * sims[key.split("#", 1)[0]] for key, score in fused.items()}
 
     def search(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Hit]:
         """Ranked parts as Hits with their citation and the answer text a reader should see."""

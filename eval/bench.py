@@ -118,6 +118,15 @@ def make_scaled_index(index_dir: Path, target: Path, scale: int, seed: int = 7) 
             metas = [dict(m, doc_id=m["doc_id"] + suffix) for m in got["metadatas"]]
             new_ids = [m["doc_id"] + "#" + i.split("#", 1)[1] for i, m in zip(got["ids"], metas, strict=True)]
             dst.vectors.upsert(new_ids, vectors, got["documents"], metas)
+        context_ids = [d.doc_id for d in docs]
+        for start in range(0, len(context_ids), 2000):
+            got = src.contexts._col.get(ids=context_ids[start : start + 2000], include=["embeddings", "documents"])
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            if copy:
+                vectors = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            new_ids = [i + suffix for i in got["ids"]]
+            dst.contexts.upsert(new_ids, vectors, got["documents"], [{"doc_id": i} for i in new_ids])
         for d in docs:
             clone = Document.from_dict({**d.to_dict(), "doc_id": d.doc_id + suffix})
             dst.docs.put(clone, "bench", [])

@@ -105,7 +105,35 @@ def test_rebuild_starts_clean(tmp_path: Path, fake_embedder: FakeEmbedder) -> No
     one = CORPUS / "sv_2023_0302.txt"
     report, _ = _ingest([one], tmp_path / "idx", fake_embedder, rebuild=True)
     assert report.docs_new == 1
-    assert Index.open_existing(tmp_path / "idx").docs.count() == 1
+    index = Index.open_existing(tmp_path / "idx")
+    assert index.docs.count() == 1 and index.contexts.all_ids() == ["sv_2023_0302"]
+
+
+def test_each_document_gets_one_context_and_an_older_index_gets_them_once(
+    tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    first, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
+    index = Index.open_existing(tmp_path / "idx")
+    assert first.contexts_embedded == 10 and sorted(index.contexts.all_ids()) == sorted(index.docs.fingerprints())
+    index.contexts.delete(index.contexts.all_ids()[:4])  # as if built before document contexts existed
+    again, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
+    assert (again.chunks_embedded, again.contexts_embedded) == (0, 4)
+    assert index.contexts.count() == 10
+    assert _ingest([CORPUS], tmp_path / "idx", fake_embedder)[0].contexts_embedded == 0
+
+
+def test_document_context_counts_only_when_every_candidate_has_one(
+    sample_index: Path, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    question = "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
+    index = Index.open_existing(sample_index)
+    with_context = Retriever(index, fake_embedder).rank(question, top_k=5)
+    without = Retriever(index, fake_embedder, RetrievalSettings(context_weight=0.0)).rank(question, top_k=5)
+    assert with_context[0].score > without[0].score  # the document's similarity was added
+    shutil.copytree(sample_index, tmp_path / "copy")
+    partial = Index.open_existing(tmp_path / "copy")
+    partial.contexts.delete(partial.contexts.all_ids()[:1])
+    assert Retriever(partial, fake_embedder).rank(question, top_k=5) == without
 
 
 def test_manifest_mismatch_is_a_clear_error(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:

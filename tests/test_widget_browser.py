@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from assistant.answer import AbstainPolicy
 from assistant.config import Settings, WidgetKey
 from assistant.index import Index
 from assistant.ingest import ingest
@@ -56,7 +57,7 @@ class Host:
         self.server.server_close()
 
 
-def _pages(app_url: str) -> dict[str, str]:
+def _pages(app_url: str, abstaining_url: str) -> dict[str, str]:
     def page(body: str, head: str = "") -> str:
         return (
             '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Intranet</title>'
@@ -72,6 +73,7 @@ def _pages(app_url: str) -> dict[str, str]:
         "/intranet.html": page(widget),
         "/hostile.html": page(widget, f"<style>{HOSTILE_CSS}</style>"),
         "/limited.html": page(snippet(base, "tiny", "HR-assistent")),
+        "/abstaining.html": page(snippet(abstaining_url + "/", "intranet-test", "HR-assistent")),
         "/english.html": page(
             widget.replace(
                 " defer>",
@@ -93,6 +95,24 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     folder = tmp_path_factory.mktemp("widget-browser") / "idx"
     ingest([CORPUS], folder, lambda: FakeEmbedder(), model_name="fake", progress=False)
     app = create_app(Settings(widgets=keys), Retriever(Index.open_existing(folder), FakeEmbedder()))
+    # the same app with a policy that always abstains, to see how the widget says so
+    always = AbstainPolicy(dutch=2.0, english=2.0, unknown_words=2.0)
+    abstaining = create_app(
+        Settings(widgets=keys), Retriever(Index.open_existing(folder), FakeEmbedder()), abstain_policy=always
+    )
+    servers = [_serve(app), _serve(abstaining)]
+    (app_url, _, _), (abstaining_url, _, _) = servers
+    pages = _pages(app_url, abstaining_url)
+    allowed, foreign = Host(allowed_port, pages), Host(foreign_port, pages)
+    yield {"app": app_url, "allowed": allowed.url, "foreign": foreign.url}
+    allowed.close()
+    foreign.close()
+    for _, server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -102,14 +122,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the app did not start under uvicorn")
         time.sleep(0.05)
-    app_url = f"http://127.0.0.1:{port}"
-    pages = _pages(app_url)
-    allowed, foreign = Host(allowed_port, pages), Host(foreign_port, pages)
-    yield {"app": app_url, "allowed": allowed.url, "foreign": foreign.url}
-    allowed.close()
-    foreign.close()
-    server.should_exit = True
-    thread.join(timeout=10)
+    return f"http://127.0.0.1:{port}", server, thread
 
 
 @pytest.fixture
@@ -283,3 +296,13 @@ def test_embed_demo_page_shows_the_snippet_and_works(page: Any, sites: dict[str,
     _ask(page, FIETS)
     log.get_by_text("74,6 km", exact=False).first.wait_for()
     _shot(page, "widget-embed-demo.png")
+
+
+def test_abstaining_says_so_and_names_the_words_no_document_uses(page: Any, sites: dict[str, str]) -> None:
+    log = _open(page, sites["allowed"] + "/abstaining.html")
+    _ask(page, "Hoeveel fietssnelweg werd aangelegd na de fipronilcrisis?")
+    answer = log.locator(".answer")
+    answer.wait_for()
+    text = answer.inner_text()
+    assert "Ik vond geen antwoord op deze vraag" in text and "'fipronilcrisis'" in text
+    assert "Misschien bedoelt u:" in text

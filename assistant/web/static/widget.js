@@ -238,7 +238,9 @@
   function answerNode(answer) {
     var box = el("div", "msg bot answer");
     if (answer.abstained) {
-      box.appendChild(el("p", "", T.noAnswer));
+      // the server's Dutch message names the words no document uses; an English panel keeps its own sentence
+      var dutch = T === STRINGS.nl && typeof answer.message === "string" && answer.message;
+      box.appendChild(el("p", "", dutch ? answer.message : T.noAnswer));
       if ((answer.suggestions || []).length) {
         box.appendChild(el("p", "", T.suggestions));
         var list = el("ul");

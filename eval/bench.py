@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,15 @@ def bench_reingest(corpus: Path, index_dir: Path, settings: Settings) -> dict[st
     }
 
 
+def _perturbed(embeddings: Any, rng: np.random.Generator, copy: int) -> np.ndarray:
+    """Stored vectors as they are for the first copy; slightly moved and renormalised for the others."""
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    if copy:
+        vectors = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
 def make_scaled_index(index_dir: Path, target: Path, scale: int, seed: int = 7) -> None:
     """Copy the index SCALE times with new ids; vectors perturbed slightly and renormalised, texts reused."""
     rng = np.random.default_rng(seed)
@@ -111,20 +121,14 @@ def make_scaled_index(index_dir: Path, target: Path, scale: int, seed: int = 7) 
         for start in range(0, len(ids), 2000):
             batch = ids[start : start + 2000]
             got = src.vectors._col.get(ids=batch, include=["embeddings", "documents", "metadatas"])
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            if copy:
-                vectors = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = _perturbed(got["embeddings"], rng, copy)
             metas = [dict(m, doc_id=m["doc_id"] + suffix) for m in got["metadatas"]]
             new_ids = [m["doc_id"] + "#" + i.split("#", 1)[1] for i, m in zip(got["ids"], metas, strict=True)]
             dst.vectors.upsert(new_ids, vectors, got["documents"], metas)
         context_ids = [d.doc_id for d in docs]
         for start in range(0, len(context_ids), 2000):
             got = src.contexts._col.get(ids=context_ids[start : start + 2000], include=["embeddings", "documents"])
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            if copy:
-                vectors = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = _perturbed(got["embeddings"], rng, copy)
             new_ids = [i + suffix for i in got["ids"]]
             dst.contexts.upsert(new_ids, vectors, got["documents"], [{"doc_id": i} for i in new_ids])
         for d in docs:

@@ -49,7 +49,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, over a fake-embedder index of the sample corpus."""
     folder = tmp_path_factory.mktemp("browser") / "idx"
     ingest([CORPUS], folder, lambda: FakeEmbedder(), model_name="fake", progress=False)
-    app = create_app(Settings(), Retriever(Index.open_existing(folder), FakeEmbedder()))
+    with serving(create_app(Settings(), Retriever(Index.open_existing(folder), FakeEmbedder()))) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread, for as long as the block runs; its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -59,9 +65,11 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the app did not start under uvicorn")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,11 @@ polite message past the rate limit. Screenshots go to /tmp/pqa-shots/widget-*.pn
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import uvicorn
 
 from assistant.answer import AbstainPolicy
 from assistant.config import Settings, WidgetKey
@@ -22,7 +20,7 @@ from assistant.web.app import create_app
 from assistant.web.widget import snippet
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
-from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser, open_page  # noqa: F401 - the same Chromium fixture
+from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser, open_page, serving  # noqa: F401 - the same Chromium fixture
 
 pytestmark = pytest.mark.browser
 
@@ -100,29 +98,12 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     abstaining = create_app(
         Settings(widgets=keys), Retriever(Index.open_existing(folder), FakeEmbedder()), abstain_policy=always
     )
-    servers = [_serve(app), _serve(abstaining)]
-    (app_url, _, _), (abstaining_url, _, _) = servers
-    pages = _pages(app_url, abstaining_url)
-    allowed, foreign = Host(allowed_port, pages), Host(foreign_port, pages)
-    yield {"app": app_url, "allowed": allowed.url, "foreign": foreign.url}
-    allowed.close()
-    foreign.close()
-    for _, server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
+    with serving(app) as app_url, serving(abstaining) as abstaining_url:
+        pages = _pages(app_url, abstaining_url)
+        allowed, foreign = Host(allowed_port, pages), Host(foreign_port, pages)
+        yield {"app": app_url, "allowed": allowed.url, "foreign": foreign.url}
+        allowed.close()
+        foreign.close()
 
 
 @pytest.fixture

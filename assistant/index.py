@@ -175,33 +175,17 @@ class VectorStore:
     re-created there (another id, same name) is found again by name.
     """
 
-    def __init__(self, index_dir: Path, collection: str, chroma_url: str | None = None) -> None:
-        import chromadb
-
-        settings = chromadb.Settings(anonymized_telemetry=False)
+    def __init__(self, index_dir: Path, collection: str, chroma_url: str | None = None, client: Any = None) -> None:
+        """`client`: one from `chroma_client` to share between collections; made here when not given."""
         self.where = chroma_url or str(index_dir / "chroma")
         self.name = collection
+        self._client: Any = client if client is not None else chroma_client(index_dir, chroma_url)
         try:
-            if chroma_url:
-                url = urlparse(chroma_url)
-                if not url.hostname:
-                    raise ConfigError(f"Chroma URL {chroma_url!r} has no host; use e.g. http://127.0.0.1:8000")
-                # chromadb's own first request has no timeout: a server that accepts but never answers would hang
-                # the caller, so ask the heartbeat first, with ours.
-                _heartbeat(chroma_url)
-                self._client: Any = chromadb.HttpClient(
-                    host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=settings
-                )
-                _set_timeouts(self._client)
-            else:
-                self._client = chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
             self._col: Any = self._client.get_or_create_collection(
                 collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
-        except ConfigError:
-            raise
         except Exception as exc:  # chromadb raises plain Exceptions for a server that is down
-            raise StoreUnavailableError(self._down_message(exc)) from exc
+            raise StoreUnavailableError(_down_message(self.where, exc)) from exc
 
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict[str, Any]]) -> None:
         self._on_collection("upsert", ids=ids, embeddings=vectors, documents=texts, metadatas=metas)
@@ -275,17 +259,45 @@ class VectorStore:
             return fn(**kwargs)
         except Exception as exc:
             if _unavailable(exc):
-                raise StoreUnavailableError(self._down_message(exc)) from exc
+                raise StoreUnavailableError(_down_message(self.where, exc)) from exc
             raise
 
-    def _down_message(self, exc: BaseException) -> str:
-        reason = str(exc) or type(exc).__name__
-        if self.where.startswith(("http://", "https://")):
-            return (
-                f"The Chroma server at {self.where} is not answering ({reason}). Check that `chroma run` is "
-                "running there, then ask again."
-            )
-        return f"The Chroma store in {self.where} cannot be opened ({reason})."
+
+def chroma_client(index_dir: Path, chroma_url: str | None = None) -> Any:
+    """A Chroma client: on the server at `chroma_url`, or the local store in `index_dir/chroma`. One serves every
+    collection of an index."""
+    import chromadb
+
+    settings = chromadb.Settings(anonymized_telemetry=False)
+    where = chroma_url or str(index_dir / "chroma")
+    try:
+        if not chroma_url:
+            return chromadb.PersistentClient(path=where, settings=settings)
+        url = urlparse(chroma_url)
+        if not url.hostname:
+            raise ConfigError(f"Chroma URL {chroma_url!r} has no host; use e.g. http://127.0.0.1:8000")
+        # chromadb's own first request has no timeout: a server that accepts but never answers would hang the
+        # caller, so ask the heartbeat first, with ours.
+        _heartbeat(chroma_url)
+        client = chromadb.HttpClient(
+            host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=settings
+        )
+        _set_timeouts(client)
+        return client
+    except ConfigError:
+        raise
+    except Exception as exc:  # chromadb raises plain Exceptions for a server that is down
+        raise StoreUnavailableError(_down_message(where, exc)) from exc
+
+
+def _down_message(where: str, exc: BaseException) -> str:
+    reason = str(exc) or type(exc).__name__
+    if where.startswith(("http://", "https://")):
+        return (
+            f"The Chroma server at {where} is not answering ({reason}). Check that `chroma run` is running there, "
+            "then ask again."
+        )
+    return f"The Chroma store in {where} cannot be opened ({reason})."
 
 
 CONNECT_TIMEOUT_S = 3.0
@@ -493,8 +505,9 @@ class Index:
         self.chroma_url = chroma_url
         self.docs = DocStore(index_dir / "docs.sqlite")
         try:
-            self.vectors = VectorStore(index_dir, collection, chroma_url)
-            self.contexts = VectorStore(index_dir, context_collection(collection), chroma_url)
+            client = chroma_client(index_dir, chroma_url)
+            self.vectors = VectorStore(index_dir, collection, chroma_url, client)
+            self.contexts = VectorStore(index_dir, context_collection(collection), chroma_url, client)
             """One vector per document (chunk.context_text), keyed by doc_id."""
         except Exception:
             self.docs.close()  # the web layer retries while the store is down: leak no connection per try

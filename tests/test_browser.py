@@ -141,8 +141,24 @@ def test_cited_answer_links_to_the_highlighted_part(page: Any, base_url: str) ->
     link.wait_for()
     assert "Fietssnelwegen - Aanleg en investeringen in 2022 - sv_2023_0302, vraag 1" in link.inner_text()
     assert chat.locator("mark", has_text="74,6 km").count() >= 1
-    page.wait_for_timeout(500)  # let Gradio's autoscroll finish, then show the answer from its start
-    page.evaluate("document.querySelector('#pqa-chat .pqa-answer').scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)  # let Gradio's autoscroll finish, then show the chat from its start
+    # Scrolled to the top, the question's bubble sits below the chat's toolbar, not under it, and shows all its text.
+    layout = page.evaluate(
+        """() => {
+        const chat = document.querySelector('#pqa-chat');
+        chat.querySelector('.bubble-wrap').scrollTop = 0;
+        const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const user = chat.querySelector('.message.user');
+        return {user: box(user), text: user.innerText,
+                clipped: user.scrollWidth > user.clientWidth + 1,
+                tools: [...chat.querySelectorAll('.top-panel button')].map(box)};
+    }"""
+    )
+    assert "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?" in layout["text"]
+    assert not layout["clipped"]
+    ul, ut, ur, ub = layout["user"]
+    overlaps = [t for t in layout["tools"] if t[0] < ur and ul < t[2] and t[1] < ub and ut < t[3]]
+    assert layout["tools"] and overlaps == [], (layout["user"], layout["tools"])
     _shot(page, "chat-answer.png")
 
     if link.get_attribute("target") == "_blank":  # Gradio opens links from chat messages in a new tab

@@ -342,3 +342,20 @@ def test_same_retrieval_against_a_chroma_server(
     for question, doc_id, fact in REAL_CASES:
         hits = r.search(question, top_k=5)
         assert hits[0].citation.doc_id == doc_id and fact in hits[0].answer
+
+
+def test_an_index_on_a_chroma_server_opens_one_client(
+    tmp_path: Path, chroma_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import index as index_module
+
+    calls: list[str] = []
+    real = index_module._heartbeat
+    monkeypatch.setattr(index_module, "_heartbeat", lambda url: (calls.append(url), real(url))[1])
+    idx = index_module.Index(tmp_path / "idx", "shared-client", chroma_server)
+    try:
+        assert idx.vectors._client is idx.contexts._client
+        assert calls == [chroma_server]  # one heartbeat: one client for parts and document contexts
+        assert {idx.vectors.name, idx.contexts.name} == {"shared-client", "shared-client-context"}
+    finally:
+        idx.close()

@@ -422,10 +422,15 @@ def run_question_eval(args: argparse.Namespace) -> int:
         f"questions ({q['cases']}): part_hit1 {q['part_hit1']:.3f}  part_hit5 {q['part_hit5']:.3f}  "
         f"part_mrr10 {q['part_mrr10']:.3f}  doc_hit5 {q['doc_hit5']:.3f}  fact_recall1 {q['fact_recall1']:.3f}  "
         f"abstain_acc {q['abstain_accuracy']:.3f}  false_abstain {q['false_abstain_rate']:.3f}  "
-        f"p95 {q['latency_ms']['p95']:.0f} ms"
+        f"p95 {_ms(q['latency_ms']['p95'])}"
     )
     for name, b in blocks["baselines"].items():
-        p95 = b["latency_ms"]["p95"]
-        print(f"  {name}: doc_hit5 {b['doc_hit5']:.3f}  fact_recall1 {b['fact_recall1']:.3f}  p95 {p95:.0f} ms")
+        p95 = _ms(b["latency_ms"]["p95"])
+        print(f"  {name}: doc_hit5 {b['doc_hit5']:.3f}  fact_recall1 {b['fact_recall1']:.3f}  p95 {p95}")
     print(f"wrote {path}")
     return 0
+
+
+def _ms(value: float) -> str:
+    """Milliseconds as printed: whole ones, or one decimal below 10 ms (a keyword search takes under one)."""
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"

@@ -164,3 +164,9 @@ def test_project_gold_set_passes_its_bars(
     assert cli_main([*args, "--fusion", "rrf"]) == 0
     rrf = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
     assert rrf["system"]["retrieval"] == "hybrid (rrf fusion)"
+
+
+def test_latency_below_10_ms_prints_with_a_decimal_not_as_zero() -> None:
+    from assistant.evaluate_questions import _ms
+
+    assert [_ms(0.46), _ms(9.94), _ms(83.04)] == ["0.5 ms", "9.9 ms", "83 ms"]

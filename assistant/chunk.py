@@ -37,9 +37,6 @@ class Chunk:
     piece: int
     text: str
     via_ref: str | None = None
-    kind: str = "text"
-    """"text" (context and answer, embedded as a passage) or "question" (the part's question, embedded as a query,
-    matched question-to-question)."""
 
 
 def part_id(doc_id: str, label: str) -> str:
@@ -49,8 +46,9 @@ def part_id(doc_id: str, label: str) -> str:
 def fingerprint(doc: Document, chunks: list[Chunk] | None = None) -> str:
     """Changes whenever the document or the chunks made of it change (so a new chunker re-embeds only what differs)."""
     chunks = chunk_document(doc) if chunks is None else chunks
+    # "text" is what a since-removed chunk kind always was; hashed as before, so existing indexes stay current
     payload = json.dumps(
-        [doc.to_dict(), [(c.chunk_id, c.kind, c.text) for c in chunks]], sort_keys=True, ensure_ascii=False
+        [doc.to_dict(), [(c.chunk_id, "text", c.text) for c in chunks]], sort_keys=True, ensure_ascii=False
     )
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 

@@ -212,12 +212,14 @@ class VectorStore:
         return ids
 
     @staticmethod
-    def drop(index_dir: Path, chroma_url: str | None, collection: str) -> None:
-        """Delete the collection (for --rebuild), locally or on the server."""
+    def drop(index_dir: Path, chroma_url: str | None, *collections: str) -> None:
+        """Delete the collections (for --rebuild), locally or on the server, through one client."""
         if not chroma_url and not (index_dir / "chroma").exists():
             return
-        store = VectorStore(index_dir, collection, chroma_url)
-        store._call(store._client.delete_collection, name=collection)
+        client = chroma_client(index_dir, chroma_url)
+        for name in collections:
+            store = VectorStore(index_dir, name, chroma_url, client)
+            store._call(client.delete_collection, name=name)
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float, dict]]:
         """Nearest chunks as (chunk_id, cosine similarity, metadata)."""

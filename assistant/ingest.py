@@ -93,8 +93,7 @@ def ingest(
     if rebuild:
         # through the client, not by removing files: Chroma keeps one shared client per path in a process
         name = manifest.collection if manifest else collection
-        for dropped in (name, context_collection(name)):
-            VectorStore.drop(index_dir, chroma_url, dropped)
+        VectorStore.drop(index_dir, chroma_url, name, context_collection(name))
         clear_index(index_dir)
         manifest = None
     if manifest is not None and manifest.model != model_name:

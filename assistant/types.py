@@ -9,9 +9,26 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from string import ascii_lowercase
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 Span = tuple[int, int]
+RefKind = Literal["reference", "joint", "items", "whole"]
+
+
+class PartKey(NamedTuple):
+    """A part of a document: ("sv_2024_0213", "3e"); written "sv_2024_0213#3e" where a string is needed."""
+
+    doc_id: str
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.doc_id}#{self.label}"
+
+    @classmethod
+    def parse(cls, key: str) -> PartKey:
+        """ "doc#3e" -> PartKey("doc", "3e"); a chunk id's piece suffix ("doc#3e~1") is dropped."""
+        doc_id, _, label = key.partition("#")
+        return cls(doc_id, label.split("~", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -23,7 +40,7 @@ class Part:
     answer: str = ""
     ref: str | None = None
     """The label whose answer text answers this part, when it has none of its own (reference or range)."""
-    ref_kind: str | None = None
+    ref_kind: RefKind | None = None
     """Why `ref` is set: "reference" ("Zie vraag 1"), "joint" ("1. en 2." / "1. tot 4."), "items" (a number
     answered through its lettered items), "whole" (an unnumbered answer answers every part)."""
     question_span: Span | None = None
@@ -161,13 +178,40 @@ class Hit:
     """Offsets into `answer` of the sentences that best match the question."""
     similarity: float | None = None
     """Cosine similarity of the question to the part's best chunk, when dense search found it."""
-    coverage: float | None = None
-    """Share of the question's content words (IDF-weighted) found in the hit's document (best hit only)."""
-    unknown_words: tuple[str, ...] = ()
-    """Words of the question that no document uses, not even inside a compound (best hit only)."""
+
+    @property
+    def key(self) -> PartKey:
+        return PartKey(self.citation.doc_id, self.citation.part)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["citation"] = self.citation.to_dict()
         d["highlights"] = [list(s) for s in self.highlights]
         return d
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval knows about how well a question is answered at all: the basis of abstaining."""
+
+    similarity: float | None = None
+    """Cosine similarity of the question to the best hit, when the dense side ran."""
+    coverage: float | None = None
+    """Share of the question's content words (IDF-weighted) found in the best hit's document."""
+    unknown_words: tuple[str, ...] = ()
+    """Words of the question that no document uses, not even inside a compound."""
+    english: bool = False
+    """Whether the question was read as English (it then shares few words with Dutch documents)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["unknown_words"] = list(self.unknown_words)
+        return d
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits for a question and the evidence for answering it."""
+
+    hits: tuple[Hit, ...] = ()
+    evidence: Evidence = field(default_factory=Evidence)

@@ -9,8 +9,10 @@ import pytest
 
 from assistant.cli import main as cli_main
 from assistant.errors import ConfigError
-from assistant.evaluate import check_bars, compare, parse_bars
-from assistant.evaluate_questions import Case, Outcome, has_facts, load_cases, score_cases
+from assistant.evaluate.compare import check_bars, compare, parse_bars
+from assistant.evaluate.gold import Case, load_cases
+from assistant.evaluate.metrics import Outcome, has_facts, score_cases
+from assistant.index import Index
 from assistant.ingest import ingest
 from tests.conftest import CORPUS, ROOT, shared_path
 
@@ -122,7 +124,7 @@ def test_project_gold_set_passes_its_bars(
 ) -> None:
     """The regression gate CI runs: parsing + retrieval over corpus/ with the real model must stay above the bars."""
     index_dir = tmp_path / "idx"
-    ingest([CORPUS], index_dir, lambda: e5_embedder, model_name="multilingual-e5-small", progress=False)  # type: ignore[arg-type,return-value]
+    ingest([CORPUS], Index.open(index_dir), lambda: e5_embedder, model_name="multilingual-e5-small", progress=False)  # type: ignore[arg-type,return-value]
     monkeypatch.setenv("ASSISTANT_CACHE", str(e5_cache))
     report = tmp_path / "report"
     args = [
@@ -167,6 +169,6 @@ def test_project_gold_set_passes_its_bars(
 
 
 def test_latency_below_10_ms_prints_with_a_decimal_not_as_zero() -> None:
-    from assistant.evaluate_questions import _ms
+    from assistant.cli import _ms
 
     assert [_ms(0.46), _ms(9.94), _ms(83.04)] == ["0.5 ms", "9.9 ms", "83 ms"]

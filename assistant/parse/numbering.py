@@ -423,7 +423,7 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
                 question=question[q.span[0] : q.span[1]],
                 answer=answer[own_span[0] : own_span[1]] if own_span else "",
                 ref=ref,
-                ref_kind=kind,
+                ref_kind=kind,  # type: ignore[arg-type]  # one of RefKind's values, set above
                 question_span=q.span,
                 answer_span=own_span,
             )

@@ -67,6 +67,12 @@ class Document:
     url: str | None = None
     unassigned: tuple[Span, ...] = ()
     """Spans of `answer_text` that belong to no part (labels, preamble, closing lines)."""
+    addressee: str | None = None
+    """Who the question was put to, where that differs from who answered ("de Minister van Asiel en Migratie")."""
+    answer_date: str | None = None
+    """ISO date the answer was received, where the source gives it (Tweede Kamer: "ontvangen")."""
+    numbers: tuple[str, ...] = ()
+    """The source's own document numbers ("AH 601", "2024Z17331", "zie ook AH 426")."""
 
     def part(self, label: str) -> Part | None:
         for p in self.parts:
@@ -120,6 +126,7 @@ class Document:
         d["parts"] = tuple(Part.from_dict(p) for p in d.get("parts", ()))
         d["themes"] = tuple(d.get("themes", ()))
         d["unassigned"] = tuple(tuple(s) for s in d.get("unassigned", ()))
+        d["numbers"] = tuple(d.get("numbers", ()))
         return cls(**d)
 
 

@@ -439,7 +439,7 @@ def _detect_references(parts: list[Part]) -> list[Part]:
         if not p.answer or p.ref:
             out.append(p)
             continue
-        target = _reference_target(p.answer, labels, i)
+        target = reference_target(p.answer, labels, i)
         if target and target != p.label:
             out.append(replace(p, ref=target, ref_kind="reference"))
         else:
@@ -447,7 +447,8 @@ def _detect_references(parts: list[Part]) -> list[Part]:
     return out
 
 
-def _reference_target(text: str, labels: list[str], index: int) -> str | None:
+def reference_target(text: str, labels: list[str], index: int) -> str | None:
+    """The label an answer text only points to ("Zie vraag 1"; "Zie hierboven" is the part before `index`)."""
     m = _REFERENCE.match(text)
     if m:
         groups = [g for g in m.groups() if g is not None]

@@ -12,6 +12,7 @@ import re
 from assistant.parse.build import build_document
 from assistant.parse.clean import fold, unwrap
 from assistant.parse.numbering import CLEAN, number_candidates, split_parts
+from assistant.parse.tk import looks_like_tk, parse_tk
 from assistant.types import Document
 
 HEADER_KEYS = {
@@ -74,7 +75,10 @@ def split_question_answer(body: str) -> tuple[str, str]:
 
 
 def parse_text(text: str, doc_id: str, source: str = "") -> Document:
-    """A Document from the text of one written question in the seed layout."""
+    """A Document from the text of one written question: the Tweede Kamer layout where its header says so, else
+    the Flemish seed layout."""
+    if looks_like_tk(text):
+        return parse_tk(text, doc_id=doc_id, source=source)
     meta, body = read_header(text.lstrip("\ufeff"))
     # the title is the first line of the seed layout; PDF extraction often loses the blank line after it
     title, _, rest = body.strip().partition("\n")

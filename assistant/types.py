@@ -46,6 +46,9 @@ class Part:
         return cls(**d)
 
 
+OPTIONAL_DOCUMENT_FIELDS = ("addressee", "answer_date", "numbers")
+
+
 @dataclass(frozen=True)
 class Document:
     """A written question with its answer, split into parts."""
@@ -118,6 +121,10 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["parts"] = [p.to_dict() for p in self.parts]
+        # fields added later appear only when set, so documents parsed before them keep their exact JSON
+        for key in OPTIONAL_DOCUMENT_FIELDS:
+            if not d[key]:
+                del d[key]
         return d
 
     @classmethod

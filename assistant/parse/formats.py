@@ -60,6 +60,9 @@ class _Numbering:
     def label(self, paragraph: Any) -> str:
         ppr = paragraph._p.pPr
         numpr = ppr.numPr if ppr is not None else None
+        if numpr is None and paragraph.style is not None:  # "List Number" and the like number through their style
+            style_ppr = paragraph.style.element.pPr
+            numpr = style_ppr.numPr if style_ppr is not None else None
         if numpr is None or numpr.numId is None:
             return ""
         num_id = str(numpr.numId.val)

@@ -41,12 +41,18 @@ _TOELICHTING = re.compile(r"^\s*Toelichting\s*:?\s*$")
 _DOCX_NOTE = re.compile(r"^\s*(\d{1,2})\)\s+\S")
 
 _ASKED = re.compile(
-    r"(?:Mondelinge\s+|Schriftelijke\s+)?[Vv]ra(?:ag|gen)\s+van\s+(?:het\s+lid|de\s+leden|lid)\s+(?P<askers>.+?)\s+aan\s+(?P<to>(?:de|het)\s+.+?)"
+    r"(?:Mondelinge\s+|Schriftelijke\s+)?[Vv]ra(?:ag|gen)\s+van\s+(?:het\s+|de\s+)?(?:lid|leden)\s+(?P<askers>.+?)\s+aan\s+(?P<to>(?:de|het)\s+.+?)"
     r"\s+over\s+(?P<subject>.+?)\s*:?\s*\(\s*ingezonden\s+(?P<date>[^)]+?)\s*\)",
     re.S,
 )
+# a DOCX question puts "(ingezonden ...)" above "Vragen van ... over <onderwerp>" on a line of its own
+_ASKED_LINE = re.compile(
+    r"(?:Mondelinge\s+|Schriftelijke\s+)?[Vv]ra(?:ag|gen)\s+van\s+(?:het\s+|de\s+)?(?:lid|leden)\s+(?P<askers>.+?)\s+"
+    r"aan\s+(?P<to>(?:de|het)\s+.+?)\s+over\s+(?P<subject>[^\n]+)"
+)
+_INGEZONDEN = re.compile(r"\(\s*ingezonden\s+([^)]+?)\s*\)")
 _ANSWERED = re.compile(
-    r"Antwoord\s+van\s+(?:de\s+)?(?P<who>(?:[Mm]inister|[Ss]taatssecretaris)[^()]*?)\s*"
+    r"(?:Antwoord|Mededeling)\s+van\s+(?:de\s+)?(?P<who>(?:[Mm]inister|[Ss]taatssecretaris)[^()]*?)\s*"
     r"\((?P<dept>[^()]+?)\)?\s*(?:,\s*(?P<also>mede\s+namens\s+[^()]+?))?\s*\(\s*ontvangen\s+(?P<date>[^)]+?)\s*\)",
     re.S,
 )
@@ -77,6 +83,7 @@ def looks_like_tk(text: str) -> bool:
         re.search(r"Vra(?:ag|gen)\s+(?:gesteld\s+)?(?:van|door)\s+(?:het\s+lid|de\s+leden|lid)\b", head),
         re.search(r"Antwoord\s+van\s+(?:de\s+)?(?:[Mm]inister|[Ss]taatssecretaris)", head),
         _ZNUMBER.search(head),
+        re.search(r"\(\s*ingezonden\s+\d", head),
         re.search(r"^\s*ah-tk-\d{8}-\d+", text, re.M),
     )
     return sum(1 for s in signals if s) >= 2
@@ -293,6 +300,8 @@ class Header:
     numbers: list[str] = field(default_factory=list)
     intro: str = ""
     preamble: str = ""
+    end: int = 0
+    """Where the header sentences end in the text they were read from."""
 
 
 def _askers(spec: str) -> tuple[list[str], list[str]]:
@@ -313,33 +322,42 @@ def _askers(spec: str) -> tuple[list[str], list[str]]:
 
 
 def read_header(text: str) -> Header:
-    """The metadata the header sentences give, and the sentences themselves (question intro, answer preamble)."""
+    """The metadata the header sentences give, the sentences themselves (question intro, answer preamble), and
+    where in `text` they end."""
     h = Header()
-    flat = fold(text)
-    asked = _ASKED.search(flat)
+    asked = _ASKED.search(text) or _ASKED_LINE.search(text)
+    ends = [0]
     if asked:
-        h.askers, h.parties = _askers(asked.group("askers"))
-        h.addressee = asked.group("to")[0].upper() + asked.group("to")[1:]
-        h.title = asked.group("subject").strip().rstrip(":")
-        h.asked = dutch_date(asked.group("date"))
-        h.intro = flat[asked.start() : asked.end()].rstrip(".") + "."
-    answered = _ANSWERED.search(flat)
+        h.askers, h.parties = _askers(fold(asked.group("askers")))
+        to = fold(asked.group("to"))
+        h.addressee = to[0].upper() + to[1:]
+        h.title = fold(asked.group("subject")).rstrip(":. ")
+        date = asked.groupdict().get("date") or next((m.group(1) for m in _INGEZONDEN.finditer(text)), "")
+        h.asked = dutch_date(date)
+        h.intro = fold(asked.group(0)).rstrip(".") + "."
+        ends.append(asked.end())
+        ends += [m.end() for m in _INGEZONDEN.finditer(text)]
+    answered = _ANSWERED.search(text)
+    see = _SEE_ALSO.search(text)
     if answered:
         who = fold(answered.group("who"))
         dept = fold(answered.group("dept"))
         h.minister = f"{who[0].upper()}{who[1:]} ({dept})"
         h.department = dept
         h.answered = dutch_date(answered.group("date"))
-    lo = answered.start() if answered else (asked.end() if asked else 0)
-    h.preamble = flat[lo:].strip() if answered else ""
-    if not asked:
-        h.intro = ""
-    for m in _ZNUMBER.finditer(flat):
-        if m.group(1) not in h.numbers:
-            h.numbers.append(m.group(1))
-    see = _SEE_ALSO.search(flat)
+        ends.append(answered.end())
     if see:
+        ends.append(see.end())
         h.numbers.append(f"zie ook AH {see.group(1)}")
+    h.end = max(ends)
+    dot = re.match(r"[ \t]*\.", text[h.end :])
+    if dot:
+        h.end += dot.end()
+    if answered:
+        h.preamble = fold(text[answered.start() : max(h.end, answered.end())])
+    for m in _ZNUMBER.finditer(text):
+        if m.group(1) not in h.numbers:
+            h.numbers.insert(len(h.numbers) - (1 if see else 0), m.group(1))
     return h
 
 
@@ -468,7 +486,7 @@ class _Writer:
     def add(self, label: str, body: str) -> Span:
         sep = "\n\n" if self.text else ""
         self.text += sep + label
-        if body:
+        if body and label:
             self.text += "\n"
         lo = len(self.text)
         self.text += body
@@ -489,7 +507,7 @@ def _reference(answer: str, numbers: list[int]) -> int | None:
     return int(found) if found and found.isdigit() else None
 
 
-def parse_tk(text: str, doc_id: str, source: str = "", title_hint: str = "") -> Document:
+def parse_tk(text: str, doc_id: str, source: str = "") -> Document:
     """A Document from the text of one Tweede Kamer question or answer (PDF or DOCX extraction)."""
     lines, info = strip_furniture(text)
     head_lines, blocks, trailing = _blocks(lines)
@@ -510,7 +528,9 @@ def parse_tk(text: str, doc_id: str, source: str = "", title_hint: str = "") -> 
     extra = join_lines(trailing)
     if extra:
         intro = f"{intro}\n\n{extra}" if intro else extra
-    leftover = "" if h.intro or h.preamble else join_lines(head_lines)
+    leftover = join_lines(header_text[h.end :].split("\n"))
+    if leftover and blocks:
+        intro = f"{intro}\n\n{leftover}" if intro else leftover  # text between the header and the first question
     q = _Writer(intro)
     a = _Writer(h.preamble)
     questions: dict[int, Span] = {}
@@ -543,17 +563,17 @@ def parse_tk(text: str, doc_id: str, source: str = "", title_hint: str = "") -> 
                 if n not in order:
                     order.append(n)
     if leftover and not blocks:
-        if _UITSTEL.search(leftover) or (looks_like_answer_notice(leftover)):
-            a = _Writer(leftover)
+        if _UITSTEL.search(leftover) or looks_like_answer_notice(leftover):
+            a.add("", leftover)  # a notice, not an answer: it stays unassigned
         else:
-            q = _Writer(leftover)
-            questions[1] = _trim(q.text, (0, len(q.text)))
+            span = q.add("", leftover)
+            questions[1] = _trim(q.text, span)
             order.append(1)
     if not order:
         order.append(1)
     parts = _parts(q.text, a.text, sorted(order), questions, answers, joint)
     spans = sorted(p.answer_span for p in parts if p.answer_span is not None)
-    title = h.title or title_hint or _fallback_title(parts)
+    title = h.title or _first_sentence(next((p.question for p in parts if p.question), leftover))
     return Document(
         doc_id=doc_id,
         title=title,
@@ -575,6 +595,7 @@ def parse_tk(text: str, doc_id: str, source: str = "", title_hint: str = "") -> 
 
 
 def looks_like_answer_notice(text: str) -> bool:
+    """Whether text without labels is the minister's notice about the answer rather than the questions."""
     return bool(re.search(r"\b(?:Mijn\s+antwoord|beantwoording\s+van\s+de(?:ze)?\s+vragen)\b", text, re.I))
 
 
@@ -586,7 +607,7 @@ def _parts(
     answers: dict[int, Span],
     joint: dict[int, int],
 ) -> list[Part]:
-    labels = [n for n in order]
+    labels = list(order)
     parts: list[Part] = []
     for n in labels:
         qs = questions.get(n)
@@ -634,7 +655,7 @@ def _complement(spans: list[Span], length: int) -> list[Span]:
     return out
 
 
-def _fallback_title(parts: list[Part]) -> str:
-    first = next((p.question for p in parts if p.question), "")
-    sentence = re.split(r"(?<=[?.!])\s", fold(first), maxsplit=1)[0]
+def _first_sentence(text: str) -> str:
+    """A title where the header gives none: the first sentence of the first question (or of the notice)."""
+    sentence = re.split(r"(?<=[?.!])\s", fold(text), maxsplit=1)[0]
     return sentence[:160] or "Schriftelijke vragen"

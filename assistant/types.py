@@ -63,6 +63,9 @@ class Part:
         return cls(**d)
 
 
+OPTIONAL_DOCUMENT_FIELDS = ("addressee", "answer_date", "numbers")
+
+
 @dataclass(frozen=True)
 class Document:
     """A written question with its answer, split into parts."""
@@ -84,6 +87,12 @@ class Document:
     url: str | None = None
     unassigned: tuple[Span, ...] = ()
     """Spans of `answer_text` that belong to no part (labels, preamble, closing lines)."""
+    addressee: str | None = None
+    """Who the question was put to, where that differs from who answered ("de Minister van Asiel en Migratie")."""
+    answer_date: str | None = None
+    """ISO date the answer was received, where the source gives it (Tweede Kamer: "ontvangen")."""
+    numbers: tuple[str, ...] = ()
+    """The source's own document numbers ("AH 601", "2024Z17331", "zie ook AH 426")."""
 
     def part(self, label: str) -> Part | None:
         for p in self.parts:
@@ -129,6 +138,10 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["parts"] = [p.to_dict() for p in self.parts]
+        # fields added later appear only when set, so documents parsed before them keep their exact JSON
+        for key in OPTIONAL_DOCUMENT_FIELDS:
+            if not d[key]:
+                del d[key]
         return d
 
     @classmethod
@@ -137,6 +150,7 @@ class Document:
         d["parts"] = tuple(Part.from_dict(p) for p in d.get("parts", ()))
         d["themes"] = tuple(d.get("themes", ()))
         d["unassigned"] = tuple(tuple(s) for s in d.get("unassigned", ()))
+        d["numbers"] = tuple(d.get("numbers", ()))
         return cls(**d)
 
 

@@ -28,6 +28,7 @@ from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
 
 NO_FILTERS = Filters()
+CORPUS_DOCS = len(list(CORPUS.glob("*.txt")))  # the samples in corpus/, one document each
 
 
 def _ingest(paths: list[Path], index: Path | Index, embedder: object, **kw: object):  # noqa: ANN202
@@ -82,10 +83,10 @@ def test_long_answer_split_but_cited_to_its_part() -> None:
 def test_ingest_is_idempotent(tmp_path: Path) -> None:
     emb = CountingEmbedder()
     first, _ = _ingest([CORPUS], tmp_path / "idx", emb)
-    assert first.docs_new == 10 and first.chunks_embedded > 0 and not first.failures
+    assert first.docs_new == CORPUS_DOCS and first.chunks_embedded > 0 and not first.failures
     before = emb.passages
     second, model_loads = _ingest([CORPUS], tmp_path / "idx", emb)
-    assert (second.docs_unchanged, second.chunks_embedded, emb.passages, model_loads) == (10, 0, before, 0)
+    assert (second.docs_unchanged, second.chunks_embedded, emb.passages, model_loads) == (CORPUS_DOCS, 0, before, 0)
     index = Index.open_existing(tmp_path / "idx")
     assert index.parts.count() == first.chunks_embedded
 
@@ -109,7 +110,7 @@ def test_bad_file_reported_rest_ingested(tmp_path: Path, fake_embedder: FakeEmbe
     shutil.copytree(CORPUS, src)
     (src / "kapot.txt").write_bytes(b"\x00\xff" * 50)
     report, _ = _ingest([src], tmp_path / "idx", fake_embedder)
-    assert report.docs_new == 10
+    assert report.docs_new == CORPUS_DOCS
     assert [Path(f.path).name for f in report.failures] == ["kapot.txt"]
 
 
@@ -127,11 +128,12 @@ def test_each_document_gets_one_context_and_an_older_index_gets_them_once(
 ) -> None:
     first, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
     index = Index.open_existing(tmp_path / "idx")
-    assert first.contexts_embedded == 10 and sorted(index.contexts.all_ids()) == sorted(index.fingerprints())
+    assert first.contexts_embedded == CORPUS_DOCS
+    assert sorted(index.contexts.all_ids()) == sorted(index.fingerprints())
     index.contexts.delete(index.contexts.all_ids()[:4])  # as if built before document contexts existed
     again, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
     assert (again.chunks_embedded, again.contexts_embedded) == (0, 4)
-    assert index.contexts.count() == 10
+    assert index.contexts.count() == CORPUS_DOCS
     assert _ingest([CORPUS], tmp_path / "idx", fake_embedder)[0].contexts_embedded == 0
 
 

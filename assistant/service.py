@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.embed import SentenceTransformerEmbedder
+from assistant.embed import Embedder, open_embedder
 from assistant.errors import IndexMissingError
 from assistant.index import Index, Manifest
 from assistant.retrieve import RetrievalSettings, Retriever
 
 
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.model, cache_dir=settings.cache_dir, batch_size=settings.batch_size)
+def make_embedder(settings: Settings, threads: int | None = None) -> Embedder:
+    return open_embedder(
+        settings.model, settings.cache_dir, settings.encoder, batch_size=settings.batch_size, threads=threads
+    )
 
 
 def open_retriever(

@@ -27,6 +27,14 @@ E5_PREFIXES = {"query": "query: ", "passage": "passage: "}
 _MARKER = "BUILD-COMPLETE.json"
 # Bump when the folder this module writes changes, so that older cached builds are replaced.
 _BUILD_VERSION = 1
+_SPECIAL_TOKENS = {
+    "bos_token": "<s>",
+    "cls_token": "<s>",
+    "eos_token": "</s>",
+    "pad_token": "<pad>",
+    "sep_token": "</s>",
+    "unk_token": "<unk>",
+}
 
 
 def default_model_dir(cache_dir: Path) -> Path:
@@ -215,18 +223,8 @@ def _write_e5_folder(e5: _E5S1, folder: Path) -> None:
     _write_json(folder / "config.json", _bert_config(e5))
     _build_tokenizer(e5).save(str(folder / "tokenizer.json"))
     _write_json(folder / "tokenizer_config.json", _tokenizer_config(e5))
-    _write_json(
-        folder / "special_tokens_map.json",
-        {
-            "bos_token": "<s>",
-            "cls_token": "<s>",
-            "eos_token": "</s>",
-            "mask_token": {"content": "<mask>", "lstrip": True, "normalized": False, "rstrip": False},
-            "pad_token": "<pad>",
-            "sep_token": "</s>",
-            "unk_token": "<unk>",
-        },
-    )
+    mask = {"content": "<mask>", "lstrip": True, "normalized": False, "rstrip": False}
+    _write_json(folder / "special_tokens_map.json", {**_SPECIAL_TOKENS, "mask_token": mask})
     _write_json(folder / "sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
     _write_json(
         folder / "modules.json",
@@ -367,13 +365,8 @@ def _tokenizer_config(e5: _E5S1) -> dict[str, Any]:
         # collapsing; the generic class loads tokenizer.json as written.
         "tokenizer_class": "PreTrainedTokenizerFast",
         "added_tokens_decoder": added,
-        "bos_token": "<s>",
-        "cls_token": "<s>",
-        "eos_token": "</s>",
+        **_SPECIAL_TOKENS,
         "mask_token": "<mask>",
-        "pad_token": "<pad>",
-        "sep_token": "</s>",
-        "unk_token": "<unk>",
         "model_max_length": 512,
         "clean_up_tokenization_spaces": True,
         "model_input_names": ["input_ids", "attention_mask"],

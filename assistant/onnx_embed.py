@@ -55,6 +55,9 @@ class OnnxEmbedder:
         # 0 lets ONNX Runtime take every core (ingest); serving passes 1 so one request leaves the others a core.
         options.intra_op_num_threads = threads or 0
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: on a shared 2-core machine spinning takes the core another
+        # process (or request) needs, which made the ingest beside another one several times slower.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self._tokenizer = _tokenizer(folder)

@@ -16,6 +16,7 @@ class FakeEmbedder:
 
     name = "fake"
     dim = 64
+    encoder = "fake"
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts)

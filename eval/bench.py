@@ -96,7 +96,7 @@ def bench_ingest(corpus: Path, settings: Settings, docs_slice: int) -> dict[str,
 
 def bench_encoders(
     corpus: Path, settings: Settings, questions: list[str], passages: int, rounds: int
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each encoder on the same chunk texts (batches of 64, as ingest) and questions (one at a time, as ask).
 
     Rounds interleave the encoders, so a busy spell on the machine hits all of them; each figure is the best round.
@@ -108,7 +108,7 @@ def bench_encoders(
         if len(texts) >= passages:
             break
     texts, queries = texts[:passages], questions[:64]
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, Any] = {}
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     timings: dict[str, dict[str, list[float]]] = {}
     embedders = {}
@@ -164,10 +164,80 @@ def bench_encoders(
         "rounds": rounds,
         "cores": os.cpu_count() or 0,
     }
+    return out, {encoder: embedders[encoder, None] for encoder in ENCODERS}
+
+
+def bench_encoder_pool(
+    index_dir: Path, cases: list[dict[str, Any]], embedders: dict[str, Any], pool: int
+) -> dict[str, dict[str, float]]:
+    """Dense ranking of each encoder over one candidate pool per dev question, against torch's stored vectors.
+
+    The pool is torch's dense top `pool` over the whole index plus the gold parts, so only the pool is embedded
+    again (a full index per encoder takes an hour on a busy 2-core machine). Within a pool the encoders rank the
+    same parts; the figures say how often they agree and by how much the best similarity (what the abstain
+    thresholds read) moves. A proxy for `assistant eval` with an index per encoder, not a replacement.
+    """
+    src = Index.open_existing(index_dir)
+    ids = src.vectors.all_ids()
+    stored: dict[str, Any] = {"embeddings": [], "documents": [], "metadatas": []}
+    for start in range(0, len(ids), 2000):
+        got = src.vectors._col.get(ids=ids[start : start + 2000], include=["embeddings", "documents", "metadatas"])
+        for key in stored:
+            stored[key].extend(got[key])
+    src.close()
+    matrix = np.asarray(stored["embeddings"], dtype=np.float32)
+    parts = [f"{m['doc_id']}#{m['part']}" for m in stored["metadatas"]]
+    questions = [c["question"] for c in cases]
+    torch_queries = embedders["torch"].embed_queries(questions)
+    pools = []
+    for row, case in enumerate(cases):
+        gold = {f"{g['doc']}#{g['part']}" for g in case.get("gold") or []}
+        top = np.argsort(-(matrix @ torch_queries[row]))[:pool]
+        pools.append(sorted(set(top.tolist()) | {i for i, p in enumerate(parts) if p in gold}))
+    needed = sorted({i for rows in pools for i in rows})
+    out: dict[str, dict[str, float]] = {}
+    first: dict[str, list[int]] = {}
+    best: dict[str, np.ndarray] = {}
+    for encoder, embedder in embedders.items():
+        if encoder == "torch":
+            queries, vectors = torch_queries, matrix
+        else:
+            t = time.perf_counter()
+            rows = embedder.embed_passages([stored["documents"][i] for i in needed])
+            vectors = np.zeros_like(matrix)
+            vectors[needed] = rows
+            queries = embedder.embed_queries(questions)
+            out.setdefault(encoder, {})["pool_embed_seconds"] = round(time.perf_counter() - t, 1)
+        hits, reciprocal, answerable, tops, firsts = 0, 0.0, 0, [], []
+        for row, case in enumerate(cases):
+            candidates = np.array(pools[row])
+            scores = vectors[candidates] @ queries[row]
+            ranked = [parts[i] for i in candidates[np.argsort(-scores)]]
+            tops.append(float(scores.max()))
+            firsts.append(int(candidates[np.argmax(scores)]))
+            gold = {f"{g['doc']}#{g['part']}" for g in case.get("gold") or []}
+            if not gold:
+                continue
+            answerable += 1
+            ranks = [r for r, p in enumerate(ranked[:10], 1) if p in gold]
+            hits += bool(ranks and ranks[0] <= 5)
+            reciprocal += 1 / ranks[0] if ranks else 0.0
+        first[encoder], best[encoder] = firsts, np.array(tops)
+        out.setdefault(encoder, {}).update(
+            {"pool_part_hit5": round(hits / answerable, 3), "pool_part_mrr10": round(reciprocal / answerable, 3)}
+        )
+    for encoder in embedders:
+        shift = best[encoder] - best["torch"]
+        out[encoder]["pool_top1_same_as_torch"] = round(
+            float(np.mean([a == b for a, b in zip(first[encoder], first["torch"], strict=True)])), 3
+        )
+        out[encoder]["pool_top_similarity_shift_mean"] = round(float(shift.mean()), 4)
+        out[encoder]["pool_top_similarity_shift_max_abs"] = round(float(np.abs(shift).max()), 4)
+    out["pool"] = {"cases": len(cases), "per_question": pool, "parts_embedded": len(needed)}
     return out
 
 
-def print_encoders(table: dict[str, dict[str, float]]) -> None:
+def print_encoders(table: dict[str, Any]) -> None:
     """The encoder section as a Markdown table (the README's "Encoders" table)."""
     print(
         "| encoder | passages/s | x torch | query p50 ms | passages/s 1 thread | query p50 ms 1 thread "
@@ -309,14 +379,22 @@ def main() -> int:
     p.add_argument("--encoders", action="store_true", help="compare the encoders (section 5)")
     p.add_argument("--passages", type=int, default=128, help="chunk texts in the encoder comparison")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds in the encoder comparison")
+    p.add_argument("--pool-index", type=Path, help="a torch index: compare the encoders' ranking over dev pools")
+    p.add_argument("--pool", type=int, default=10, help="torch's top parts per question in the candidate pool")
     args = p.parse_args()
     settings = Settings.from_env()
     questions = [json.loads(line)["question"] for line in args.questions.open(encoding="utf-8") if line.strip()]
     out: dict[str, object] = {}
     if args.encoders:
-        out["encoders"] = table = bench_encoders(args.corpus, settings, questions, args.passages, args.rounds)
+        table, embedders = bench_encoders(args.corpus, settings, questions, args.passages, args.rounds)
+        out["encoders"] = table
         print("encoders", json.dumps(table), flush=True)
         print_encoders(table)
+        if args.pool_index:
+            cases = [json.loads(line) for line in args.questions.open(encoding="utf-8") if line.strip()]
+            out["encoder_pool"] = bench_encoder_pool(args.pool_index, cases, embedders, args.pool)
+            print("encoder pool", json.dumps(out["encoder_pool"]), flush=True)
+        del embedders
     if "ingest" not in args.skip:
         out["ingest"] = bench_ingest(args.corpus, settings, args.slice)
         print("ingest", out["ingest"], flush=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.answer import AbstainPolicy, Answer, compose, highlight, policy_for
 from assistant.config import Settings
-from assistant.embed import Embedder
+from assistant.embed import Embedder, encoder_of
 from assistant.errors import ConfigError, IndexMissingError
 from assistant.filters import Filters
 from assistant.index import Index, Manifest
@@ -76,20 +76,18 @@ FAKE_MODEL = "fake"
 """ASSISTANT_MODEL=fake: the model-free hashing embedder (tests, and load tests of the server's own overhead)."""
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name (the model is loaded here, once)."""
+def make_embedder(settings: Settings, threads: int | None = None) -> Embedder:
+    """The embedder the settings name, run by their encoder (the model is loaded here, once); `threads` caps its
+    intra-op threads (None: the library's choice)."""
     if settings.model == FAKE_MODEL:
         from assistant.hashing_embedder import HashingEmbedder
 
         return HashingEmbedder()
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.embed import open_embedder
 
-    return SentenceTransformerEmbedder(settings.model, cache_dir=settings.cache_dir, batch_size=settings.batch_size)
-
-
-def embedder_encoder(embedder: Embedder) -> str:
-    """How an embedder runs its model (torch, onnx, onnx-int8); the manifest records it."""
-    return str(getattr(embedder, "encoder", "torch"))
+    return open_embedder(
+        settings.model, settings.cache_dir, settings.encoder, batch_size=settings.batch_size, threads=threads
+    )
 
 
 class Assistant:
@@ -179,7 +177,7 @@ class Assistant:
             if self._embedder is None:
                 self._embedder = self._factory()
             embedder = self._embedder
-            manifest.check(embedder.name, embedder.dim, folder, embedder_encoder(embedder))
+            manifest.check(embedder.name, embedder.dim, folder, encoder_of(embedder))
         return Retriever(self.index, embedder, self.retrieval)
 
     def reload(self) -> None:
@@ -273,7 +271,6 @@ class Assistant:
             self.index,
             lambda: self.embedder,
             model_name=self.model,
-            encoder=lambda: embedder_encoder(self.embedder),
             rebuild=rebuild,
             mapping=mapping,
             progress=progress,

@@ -19,7 +19,7 @@ class HashingEmbedder:
 
     name = "fake"
     dim = 64
-    encoder = "torch"
+    encoder = "fake"
     """Recorded in the manifest like a real embedder's; an index it built is opened by it again."""
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:

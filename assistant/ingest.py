@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.chunk import Chunk, chunk_document, context_text, fingerprint
-from assistant.embed import Embedder
+from assistant.embed import Embedder, encoder_of
 from assistant.errors import NothingToIngestError, ParseError
 from assistant.index import Index, Manifest
 from assistant.index.docs import now_iso
@@ -70,7 +70,6 @@ def ingest(
     embedder_factory: Callable[[], Embedder],
     *,
     model_name: str,
-    encoder: Callable[[], str] | str = "torch",
     rebuild: bool = False,
     mapping: FieldMap | None = None,
     progress: bool = True,
@@ -123,7 +122,7 @@ def ingest(
     contexts += [doc for doc in index.documents_without_context() if doc.doc_id not in changing]
     if todo or contexts:
         embedder = embedder_factory()
-        used = encoder() if callable(encoder) else encoder
+        used = encoder_of(embedder)
         if manifest is None:
             manifest = Manifest(
                 model=model_name, dim=embedder.dim, collection=index.collection, created=now_iso(), encoder=used

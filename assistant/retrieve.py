@@ -25,6 +25,8 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 FUSIONS: tuple[Fusion, ...] = ("scores", "rrf")
 MASK_CACHE = 64
 """Filter masks kept per snapshot: a server sees few distinct filter sets (a widget key's, the chat's)."""
+PART_VECTOR_CACHE = 100_000
+"""Part vectors kept per snapshot once fetched (~150 MB at most for e5-small); document contexts are all kept."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class Snapshot:
     """Per filter field, one value per document (in `doc_ids` order); dates as numbers, -1 when unknown."""
     masks: dict[Filters, np.ndarray] = field(default_factory=dict)
     referral: dict[PartKey, bool] = field(default_factory=dict)
+    contexts: dict[str, np.ndarray] = field(default_factory=dict)
+    """Document context vectors fetched so far (the store is asked once per document, not once per question)."""
+    part_vectors: dict[PartKey, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def build(cls, docs: dict[str, Document], keywords: KeywordIndex, generation: int = 0) -> Snapshot:
@@ -188,7 +193,7 @@ class Retriever:
         assert vector is not None
         # parts found by keywords alone get their own similarity: it is scored, and it is the evidence for abstaining
         sims = dict(dense)
-        sims.update(self.index.similarities(vector, [k for k, _ in bm25 if k not in sims]))
+        sims.update(self._similarities(snap, vector, [k for k, _ in bm25 if k not in sims]))
         english = text.looks_english(question)
         candidates = [*sims, *(k for k, _ in bm25 if k not in sims)]
         kw = {k: float(keyword[snap.row[k]]) for k in candidates if k in snap.row}
@@ -207,12 +212,32 @@ class Retriever:
                 s.referral_penalty,
             )
             if s.context_weight and fused:
-                contexts = self.index.context_similarities(vector, sorted({k.doc_id for k in fused}))
+                contexts = self._context_similarities(snap, vector, sorted({k.doc_id for k in fused}))
                 if contexts is not None:
                     fused = fusion.add_document_scores(fused, contexts, s.context_weight)
         if s.doc_weight:
             fused = fusion.add_document_best(fused, s.doc_weight)
         return [Ranked(key, score, sims.get(key), kw.get(key)) for key, score in fusion.top(fused, top_k)]
+
+    def _similarities(self, snap: Snapshot, vector: np.ndarray, keys: list[PartKey]) -> dict[PartKey, float]:
+        """Cosine similarity to parts the dense side did not return, from vectors cached in the snapshot."""
+        missing = [k for k in keys if k not in snap.part_vectors]
+        if missing:
+            fetched = self.index.part_vectors(missing)
+            if len(snap.part_vectors) + len(fetched) > PART_VECTOR_CACHE:
+                snap.part_vectors.clear()
+            snap.part_vectors.update(fetched)
+        return {k: float(snap.part_vectors[k] @ vector) for k in keys if k in snap.part_vectors}
+
+    def _context_similarities(self, snap: Snapshot, vector: np.ndarray, doc_ids: list[str]) -> dict[str, float] | None:
+        """Cosine similarity to each document's context; None when one of them has none (an index from before
+        contexts existed, until its next ingest adds them)."""
+        missing = [d for d in doc_ids if d not in snap.contexts]
+        if missing:
+            snap.contexts.update(self.index.context_vectors(missing))
+        if any(d not in snap.contexts for d in doc_ids):
+            return None
+        return {d: float(snap.contexts[d] @ vector) for d in doc_ids}
 
     def search(self, question: str, filters: Filters | Mapping[str, Any] | None = None, top_k: int = 10) -> Retrieval:
         """Ranked parts as Hits with their citation and the answer text a reader should see, and the evidence."""

@@ -165,18 +165,13 @@ class Index:
                 best[key] = sim
         return sorted(best.items(), key=lambda kv: -kv[1])
 
-    def similarities(self, vector: np.ndarray, keys: Sequence[PartKey]) -> dict[PartKey, float]:
-        """Cosine similarity of `vector` to given parts (their first chunk)."""
-        stored = self.parts.vectors([str(k) for k in keys])
-        return {PartKey.parse(i): float(v @ vector) for i, v in stored.items()}
+    def part_vectors(self, keys: Sequence[PartKey]) -> dict[PartKey, np.ndarray]:
+        """The stored vectors of given parts (their first chunk), for those that have one."""
+        return {PartKey.parse(i): v for i, v in self.parts.vectors([str(k) for k in keys]).items()}
 
-    def context_similarities(self, vector: np.ndarray, doc_ids: Sequence[str]) -> dict[str, float] | None:
-        """Cosine similarity of `vector` to each document's context; None when one of them has none (an index from
-        before contexts existed, until its next ingest adds them)."""
-        stored = self.contexts.vectors(list(doc_ids))
-        if len(stored) < len(set(doc_ids)):
-            return None
-        return {doc_id: float(v @ vector) for doc_id, v in stored.items()}
+    def context_vectors(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored context vectors of given documents, for those that have one."""
+        return self.contexts.vectors(list(doc_ids))
 
     def close(self) -> None:
         self._docs.close()

@@ -276,6 +276,8 @@ class FollowupSettings:
     """Subtracted from the part that answered the previous turn: a follow-up asks something else."""
     carried: int = 8
     """How many earlier words (the rarest first) are carried into the query of a follow-up."""
+    alone: float = 0.5
+    """Share of a part's score that comes from the question alone rather than with the carried words."""
 
 
 DEFAULTS = FollowupSettings()
@@ -303,6 +305,8 @@ class Resolved:
     """The years the question is about, named now or carried."""
     department: str | None = None
     """The department the question is about, where the follow-up names one."""
+    rewritten: bool = False
+    """The query is the earlier question rewritten ("En in 2022?"), not this one with words added."""
     understood: str = ""
     """One Dutch line for above the answer; empty when the question was taken as it stands."""
     settings: FollowupSettings = field(default=DEFAULTS, compare=False, repr=False)
@@ -429,6 +433,7 @@ def _resolve_one(question: str, state: _State, catalog: Catalog, s: FollowupSett
         avoid=tuple(state.cited[:1]),
         years=years or (state.years if marked else ()),
         department=department,
+        rewritten=elliptic,
         settings=s,
     )
     return (
@@ -513,6 +518,30 @@ def rerank(hits: Iterable[Any], resolved: Resolved) -> list[Any]:
     return sorted(best.values(), key=lambda h: -total(h))
 
 
+def _candidates(query: str, resolved: Resolved, search: Search, f: dict[str, Any], top_k: int) -> list[Any]:
+    hits = list(search(query, f, max(40, top_k)))
+    if "doc_id" not in f:
+        for doc_id, _ in resolved.focus[:4]:
+            hits += search(query, {**f, "doc_id": doc_id}, 8)
+    if resolved.department and "department" not in f:
+        hits += search(query, {**f, "department": resolved.department}, 10)
+    return hits
+
+
+def _fuse(carried: Sequence[Any], alone: Sequence[Any], weight: float) -> list[Any]:
+    """The carried query's hits with their score mixed with the score the question alone gives the same part: the
+    carried words find the document, the question's own words pick the part within it."""
+    own: dict[tuple[str, str], float] = {}
+    for h in alone:
+        key = (h.citation.doc_id, h.citation.part)
+        own[key] = max(own.get(key, -math.inf), float(h.score))
+    floor = min(own.values(), default=0.0)
+    return [
+        replace(h, score=(1 - weight) * h.score + weight * own.get((h.citation.doc_id, h.citation.part), floor))
+        for h in carried
+    ]
+
+
 def search_resolved(
     resolved: Resolved, search: Search, filters: Mapping[str, Any] | None = None, top_k: int = 10
 ) -> list[Any]:
@@ -521,12 +550,10 @@ def search_resolved(
     f = dict(filters or {})
     if not resolved.focus and not resolved.department:
         return list(search(resolved.query, f, top_k))
-    hits = list(search(resolved.query, f, max(40, top_k)))
-    if "doc_id" not in f:
-        for doc_id, _ in resolved.focus[:4]:
-            hits += search(resolved.query, {**f, "doc_id": doc_id}, 8)
-    if resolved.department and "department" not in f:
-        hits += search(resolved.query, {**f, "department": resolved.department}, 10)
+    hits = _candidates(resolved.query, resolved, search, f, top_k)
+    weight = resolved.settings.alone
+    if weight and resolved.carried and not resolved.rewritten and resolved.query != resolved.question:
+        hits = _fuse(hits, _candidates(resolved.question, resolved, search, f, top_k), weight)
     ranked = rerank(hits, resolved)
     if ranked and ranked[0].coverage is None:
         # abstaining reads coverage and unknown words, which search works out for its best hit only

@@ -70,6 +70,14 @@ class Answer:
     suggestions: tuple[Hit, ...] = field(default=())
     evidence: Evidence = field(default_factory=Evidence)
     """What retrieval found about the question as a whole (similarity, coverage, unknown words)."""
+    resolved: Any = None
+    """For a question asked in a conversation: the followup.Resolved it was searched as (what was understood)."""
+
+    @property
+    def understood(self) -> str:
+        """One Dutch line for above the answer ("Ik begreep: ..."); empty for a question taken as it stands."""
+        r = self.resolved
+        return str(r.understood) if r is not None and r.followup else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +85,8 @@ class Answer:
             "abstained": self.abstained,
             "message": self.message,
             "evidence": self.evidence.to_dict(),
+            "understood": self.understood,
+            "resolved": self.resolved.to_dict() if self.resolved is not None else None,
             "answers": [h.to_dict() for h in self.hits[: self.primary_count]],
             "related": [h.to_dict() for h in self.hits[self.primary_count :]],
             "suggestions": [h.to_dict() for h in self.suggestions],

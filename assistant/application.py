@@ -18,6 +18,7 @@ from assistant.config import Settings
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import ConfigError, IndexMissingError
 from assistant.filters import Filters
+from assistant.followup import Catalog, Turn, resolve, search_resolved
 from assistant.index import Index, Manifest
 from assistant.retrieve import RetrievalSettings, Retriever
 from assistant.types import Document, Hit, Retrieval
@@ -29,6 +30,10 @@ TOP_K_MAX = 20
 """The most parts one question may ask for (API and Python); the widget shows fewer."""
 PARTS_PER_DOC = 3
 SIMILAR_CANDIDATES = 80
+HISTORY_MAX_TURNS = 10
+"""Earlier turns a question may bring; older ones add nothing a follow-up can use."""
+CITED_MAX = 10
+"""Cited parts per earlier turn."""
 
 
 def question_problem(question: str, limit: int = QUESTION_MAX) -> str | None:
@@ -41,6 +46,36 @@ def question_problem(question: str, limit: int = QUESTION_MAX) -> str | None:
             f"/ The question is too long: {len(question)} characters, at most {limit}."
         )
     return None
+
+
+def check_history(history: Sequence[Any] | None) -> tuple[Turn, ...]:
+    """Earlier turns from the API's shape ({"question": ..., "cited": ["doc#3e", ...]}, or Turn values), checked
+    like a question is; ConfigError (Dutch + English) names the turn that is wrong."""
+    turns: list[Turn] = []
+    items = list(history or ())
+    if len(items) > HISTORY_MAX_TURNS:
+        raise ConfigError(
+            f"De geschiedenis telt {len(items)} beurten, maximaal {HISTORY_MAX_TURNS}. "
+            f"/ The history has {len(items)} turns, at most {HISTORY_MAX_TURNS}."
+        )
+    for i, item in enumerate(items, start=1):
+        try:
+            turn = item if isinstance(item, Turn) else Turn.from_dict(item)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise ConfigError(
+                f'Beurt {i} van de geschiedenis is onleesbaar: verwacht {{"question": ..., "cited": ["doc#3e"]}}. '
+                f'/ History turn {i} is malformed: expected {{"question": ..., "cited": ["doc#3e"]}}.'
+            ) from None
+        problem = question_problem(turn.question)
+        if problem:
+            raise ConfigError(f"Geschiedenis, beurt {i}: {problem}")
+        if len(turn.cited) > CITED_MAX or any(not d or len(d) + len(p) > 200 for d, p in turn.cited):
+            raise ConfigError(
+                f"Geschiedenis, beurt {i}: hoogstens {CITED_MAX} geciteerde delen als 'doc#deel'. "
+                f"/ History turn {i}: at most {CITED_MAX} cited parts as 'doc#part'."
+            )
+        turns.append(turn)
+    return tuple(turns)
 
 
 def _checked(question: str, limit: int = QUESTION_MAX) -> str:
@@ -109,6 +144,7 @@ class Assistant:
         self._factory = embedder_factory or (lambda: make_embedder(settings))
         self._policy = policy
         self._retriever: Retriever | None = None
+        self._catalog: tuple[int, Catalog] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -206,13 +242,38 @@ class Assistant:
         filters: Filters | Mapping[str, Any] | None = None,
         top_k: int = 5,
         policy: AbstainPolicy | None = None,
+        history: Sequence[Any] | None = None,
     ) -> Answer:
-        """The cited answer to a question, or a plain 'not found'; ConfigError (Dutch + English) for a question or
-        filter that cannot be used."""
+        """The cited answer to a question, or a plain 'not found'; ConfigError (Dutch + English) for a question,
+        filter or history that cannot be used. `history`: the earlier turns of the conversation, oldest first (their
+        questions and the parts cited for them); a follow-up is resolved from them and the answer says how."""
         question = _checked(question)
         checked = Filters.parse(filters)
         self._check_top_k(top_k)
-        return compose(question, self.retriever.search(question, checked, top_k), policy or self.policy)
+        turns = check_history(history)
+        policy = policy or self.policy
+        if not turns:
+            return compose(question, self.retriever.search(question, checked, top_k), policy)
+        resolved = resolve(question, turns, self.catalog())
+        retriever = self.retriever
+
+        def search(q: str, f: Mapping[str, Any], k: int) -> list[Hit]:
+            return list(retriever.search(q, f, k).hits)
+
+        hits = search_resolved(resolved, search, checked.as_dict(), top_k)
+        evidence = retriever.evidence(resolved.query, hits[0] if hits else None)
+        answer = compose(question, Retrieval(tuple(hits), evidence), policy)
+        return replace(answer, resolved=resolved)
+
+    def catalog(self) -> Catalog:
+        """Document metadata for follow-ups (departments, series of one question to several ministers), per
+        generation of the index."""
+        snap = self.retriever.snapshot
+        cached = self._catalog
+        if cached is None or cached[0] != id(snap):
+            cached = (id(snap), Catalog(snap.docs.values()))
+            self._catalog = cached
+        return cached[1]
 
     def similar(self, draft: str, filters: Filters | Mapping[str, Any] | None = None, top_k: int = 5) -> list[Similar]:
         """The earlier documents most like a draft question, best first, each with up to three of its parts."""

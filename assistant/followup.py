@@ -502,14 +502,11 @@ Search = Callable[[str, Mapping[str, Any], int], Sequence[Any]]
 
 
 def rerank(hits: Iterable[Any], resolved: Resolved) -> list[Any]:
-    """Hits of searches with the same query, one per part (the one that has the abstain evidence where there is a
-    choice), ordered by their score plus what the conversation adds (`Resolved.boost`)."""
+    """Hits of searches with the same query, one per part (the first seen), ordered by their score plus what the
+    conversation adds (`Resolved.boost`). The abstain evidence for the best of them is retrieval's to work out."""
     best: dict[tuple[str, str], Any] = {}
     for h in hits:
-        key = (h.citation.doc_id, h.citation.part)
-        old = best.get(key)
-        if old is None or (old.coverage is None and h.coverage is not None):
-            best[key] = h
+        best.setdefault((h.citation.doc_id, h.citation.part), h)
 
     def total(h: Any) -> float:
         c = h.citation
@@ -554,10 +551,4 @@ def search_resolved(
     weight = resolved.settings.alone
     if weight and resolved.carried and not resolved.rewritten and resolved.query != resolved.question:
         hits = _fuse(hits, _candidates(resolved.question, resolved, search, f, top_k), weight)
-    ranked = rerank(hits, resolved)
-    if ranked and ranked[0].coverage is None:
-        # abstaining reads coverage and unknown words, which search works out for its best hit only
-        again = search(resolved.query, {**f, "doc_id": ranked[0].citation.doc_id}, 1)
-        if again:
-            ranked[0] = replace(ranked[0], coverage=again[0].coverage, unknown_words=again[0].unknown_words)
-    return ranked[:top_k]
+    return rerank(hits, resolved)[:top_k]

@@ -219,6 +219,22 @@ class Retriever:
             fused = fusion.add_document_best(fused, s.doc_weight)
         return [Ranked(key, score, sims.get(key), kw.get(key)) for key, score in fusion.top(fused, top_k)]
 
+    def evidence(
+        self, question: str, best: Hit | None, terms: list[str] | None = None, snap: Snapshot | None = None
+    ) -> Evidence:
+        """How well `question` is answered at all, judged on its best hit: the basis of abstaining."""
+        english = text.looks_english(question)
+        snap = snap or self.snapshot
+        doc = snap.docs.get(best.citation.doc_id) if best is not None else None
+        if best is None or doc is None:
+            return Evidence(english=english)
+        return Evidence(
+            similarity=best.similarity,
+            coverage=coverage(snap.keywords, text.terms(question) if terms is None else terms, doc),
+            unknown_words=tuple(snap.keywords.unknown_words(question)),
+            english=english,
+        )
+
     def _similarities(self, snap: Snapshot, vector: np.ndarray, keys: list[PartKey]) -> dict[PartKey, float]:
         """Cosine similarity to parts the dense side did not return, from vectors cached in the snapshot."""
         missing = [k for k in keys if k not in snap.part_vectors]
@@ -250,15 +266,7 @@ class Retriever:
             hit = make_hit(doc, r.key.label, r.score, r.dense) if doc is not None else None
             if hit is not None:
                 hits.append(hit)
-        evidence = Evidence(english=text.looks_english(question))
-        if hits:
-            best = snap.docs[hits[0].citation.doc_id]
-            evidence = Evidence(
-                similarity=hits[0].similarity,
-                coverage=coverage(snap.keywords, terms, best),
-                unknown_words=tuple(snap.keywords.unknown_words(question)),
-                english=evidence.english,
-            )
+        evidence = self.evidence(question, hits[0] if hits else None, terms, snap)
         return Retrieval(tuple(hits), evidence)
 
 

@@ -77,8 +77,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluate.compare import write_metrics
     from assistant.evaluate.gold import load_jsonl
 
-    if not args.alignment and not args.questions:
-        raise AssistantError("nothing to evaluate: give --alignment FILE (with --corpus) and/or --questions FILE")
+    if not args.alignment and not args.questions and not args.conversations:
+        raise AssistantError(
+            "nothing to evaluate: give --alignment FILE (with --corpus), --questions FILE and/or --conversations FILE"
+        )
     report = Path(args.report)
     status = 0
     if args.alignment:
@@ -110,7 +112,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(_color(f"wrote {path}", DIM))
     if args.questions:
         status = max(status, _question_eval(args, report))
+    if args.conversations:
+        status = max(status, _conversation_eval(args, report))
     return max(status, _compare_and_bars(args, report))
+
+
+def _conversation_eval(args: argparse.Namespace, report: Path) -> int:
+    from assistant.application import Assistant
+    from assistant.evaluate.run import conversation_eval
+    from assistant.retrieve import RetrievalSettings
+
+    retrieval = RetrievalSettings(mode=args.mode, fusion=args.fusion)
+    app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=retrieval)
+    c = conversation_eval(app, Path(args.conversations), report)
+    f, base = c["followup"], c["baselines"]["no-history"]["followup"]
+    print(
+        f"conversations ({c['conversations']}, {c['followups']} follow-ups): follow-up part_hit5 {f['part_hit5']:.3f} "
+        f"(no history {base['part_hit5']:.3f})  fact_recall1 {f['fact_recall1']:.3f} "
+        f"(no history {base['fact_recall1']:.3f})  abstain_acc {f['abstain_accuracy']:.3f}  "
+        f"p95 {_ms(c['latency_ms']['p95'])}"
+    )
+    for kind, m in c["by_kind"].items():
+        b = c["baselines"]["no-history"]["by_kind"].get(kind, {})
+        shown = "abstain_accuracy" if kind == "abstain" else "part_hit5"
+        print(f"  {kind} ({m['cases']}): {shown} {m[shown]:.3f} (no history {b.get(shown, 0):.3f})")
+    return 0
 
 
 def _question_eval(args: argparse.Namespace, report: Path) -> int:
@@ -320,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--alignment", help="sub-question alignment gold (JSONL)")
     e.add_argument("--corpus", nargs="+", help="corpus files or folders the alignment gold refers to")
     e.add_argument("--questions", help="questions with gold answers (JSONL)")
+    e.add_argument("--conversations", help="follow-up conversations with gold on every turn (JSONL, FORMAT.md §4)")
     e.add_argument("--index", help="index folder to evaluate (default: settings)")
     e.add_argument("--report", required=True, help="folder for metrics.json and report.html")
     e.add_argument("--fields", help="JSONL field mapping for --corpus")

@@ -177,7 +177,7 @@ class FakeSearch:
         keys = [k for k in keys if filters.get("department", by_id[k[0]].department) == by_id[k[0]].department]
         keys.sort(key=lambda k: -self.scores[k])
         hits = []
-        for i, (d, p) in enumerate(keys[:top_k]):
+        for d, p in keys[:top_k]:
             c = Citation(d, p, by_id[d].title, department=by_id[d].department)
             hits.append(Hit(c, self.scores[(d, p)], "", by_id[d].answer_text, similarity=0.9))
         return hits

@@ -118,3 +118,43 @@ def question_eval(app: Assistant, gold: Path, report: Path, progress: bool = Tru
     path = write_metrics(report, "baselines", blocks["baselines"])
     write_questions_report(report, blocks, outcomes)
     return QuestionEval(path, blocks, problems)
+
+
+def conversation_reply(answer: Answer, hits: Sequence[Hit] = ()) -> Any:
+    """A conversation turn's Reply: the parts shown (which the next turn sees as cited), the first answer text,
+    whether it abstained and the question it searched with."""
+    from assistant.evaluate_conversations import Reply
+
+    shown = tuple((h.citation.doc_id, h.citation.part) for h in answer.hits)
+    rest = tuple(
+        (h.citation.doc_id, h.citation.part) for h in hits if (h.citation.doc_id, h.citation.part) not in shown
+    )
+    query = answer.resolved.query if answer.resolved is not None else ""
+    return Reply(
+        () if answer.abstained else shown + rest,
+        answer.hits[0].answer if answer.hits else "",
+        answer.abstained,
+        query if query != answer.question else "",
+        () if answer.abstained else shown,
+    )
+
+
+def conversation_eval(app: Assistant, gold: Path, report: Path) -> dict[str, Any]:
+    """Evaluate the conversations in `gold` (FORMAT.md §4): every turn answered with the earlier questions and our
+    own earlier answers as its history, the no-history baseline in the same run; writes the `conversations` block
+    and its report.html section."""
+    from assistant.evaluate.report import write_section
+    from assistant.evaluate_conversations import conversations_html, evaluate_conversations, load_conversations
+
+    conversations = load_conversations(gold)
+    if not conversations:
+        raise AssistantError(f"no usable conversations in {gold}")
+
+    def ask(question: str, history: Sequence[Any]) -> Any:
+        answer = app.ask(question, top_k=RANKED_MAX, history=history)
+        return conversation_reply(answer)
+
+    block, outcomes = evaluate_conversations(conversations, ask)
+    write_metrics(report, "conversations", block)
+    write_section(report, "3-conversations", conversations_html(block, outcomes))
+    return block

@@ -179,14 +179,11 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             )
             turns = gr.State([])
             with gr.Row():
+                # Shown while the last answer is a follow-up's: asks its question again without the conversation.
                 again = gr.Button(
-                    "Stel als nieuwe vraag",
-                    size="sm",
-                    variant="secondary",
-                    visible=False,
-                    elem_id="pqa-reask",
+                    "Stel als nieuwe vraag", size="sm", variant="secondary", visible=False, scale=0, elem_id="pqa-reask"
                 )
-                restart_button = gr.Button("Nieuw gesprek", size="sm", variant="secondary", elem_id="pqa-new")
+                restart_button = gr.Button("Nieuw gesprek", size="sm", variant="secondary", scale=0, elem_id="pqa-new")
             with gr.Row():
                 question = gr.Textbox(
                     label="Uw vraag",

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.application import Assistant
 from assistant.config import Settings, WidgetKey
 from assistant.index import Index
 from assistant.ingest import ingest
 from assistant.web.app import create_app
+from assistant.web.chat import converse
 from tests.conftest import fake_assistant
 from tests.fakes import FakeEmbedder
 from tests.series import FIN_ID, FIRST, FOLLOWUP, JUS_FIGURE, JUS_ID, write_series_corpus
@@ -23,16 +25,21 @@ KEY = WidgetKey("conv", origins=(HOST,), per_minute=1000, per_client_per_minute=
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def series(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     root = tmp_path_factory.mktemp("history")
     folder = root / "idx"
     ingest([write_series_corpus(root / "corpus")], Index.open(folder), FakeEmbedder, model_name="fake", progress=False)
-    with TestClient(create_app(Settings(widgets=(KEY,)), fake_assistant(folder))) as c:
+    return fake_assistant(folder)
+
+
+@pytest.fixture(scope="module")
+def client(series: Assistant) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(widgets=(KEY,)), series)) as c:
         yield c
 
 
 def _post(client: TestClient, body: dict[str, Any], widget: bool = False) -> Any:
-    # json.dumps writes a lone surrogate as \\ud800, as a browser's JSON.stringify does
+    # json.dumps writes a lone surrogate as \ud800, as a browser's JSON.stringify does
     headers = {"Content-Type": "application/json", **({"Origin": HOST} if widget else {})}
     path = f"/api/widget/{KEY.name}/ask" if widget else "/api/ask"
     return client.post(path, content=json.dumps(body), headers=headers)
@@ -125,3 +132,17 @@ def test_a_history_too_big_for_the_widget_body_cap_is_413_not_500(client: TestCl
     response = _post(client, {"question": FOLLOWUP, "history": history}, widget=True)
     assert response.status_code == 413
     assert "bytes" in response.json()["detail"]
+
+
+def test_the_chat_sends_its_turns_and_shows_what_it_understood(series: Assistant) -> None:
+    html, first = converse(lambda: series, FIRST, {}, None, [])
+    assert first is not None and first["cited"][0] == f"{FIN_ID}#1" and first["understood"] == ""
+    assert "pqa-understood" not in html
+    # a question that could not be asked is said to the user and is no part of the conversation
+    html, failed = converse(lambda: series, "x" * 2001, {}, None, [first])
+    assert failed is None and "te lang" in html
+    html, followup = converse(lambda: series, FOLLOWUP, {}, None, [first])
+    assert followup is not None and followup["cited"][0] == f"{JUS_ID}#1"
+    assert followup["understood"].startswith("Ik begreep: ")
+    assert '<p class="pqa-understood">Ik begreep: ' in html
+    assert html.index("pqa-understood") < html.index(JUS_FIGURE)

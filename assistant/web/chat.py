@@ -78,13 +78,14 @@ def reply(
 
 def converse(
     get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
-) -> tuple[str, dict[str, Any]]:
-    """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember."""
+) -> tuple[str, dict[str, Any] | None]:
+    """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember (None
+    for a question that could not be asked: it is no part of the conversation)."""
     history = [{"question": t["question"], "cited": t["cited"]} for t in (turns or [])][-views.HISTORY_MAX_TURNS :]
     try:
         answer = views.ask(get(), question, filters, 5, policy, history)
     except AssistantError as err:
-        return message_html(str(err)), {"question": question.strip(), "cited": [], "understood": ""}
+        return message_html(str(err)), None
     return answer_html(answer), {
         "question": question.strip(),
         "cited": views.cited(answer),
@@ -121,6 +122,8 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         answer, turn = converse(get, question, filters, policy, [] if alone else turns)
         user = message_html(question.strip())
         shown = [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+        if turn is None:
+            return shown, "", turns, gr.update(visible=False)
         # A re-asked question takes the place of the follow-up it was read as.
         turns = [*(turns[:-1] if alone else turns), turn][-views.HISTORY_MAX_TURNS :]
         return shown, "", turns, gr.update(visible=bool(turn["understood"]))

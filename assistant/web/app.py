@@ -93,12 +93,27 @@ async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _readable(error: dict[str, Any]) -> str:
+    loc = [part for part in error.get("loc", ()) if part != "body"]
+    if len(loc) >= 2 and loc[0] == "history" and isinstance(loc[1], int):
+        return _history_readable(loc[1] + 1, loc[2:], error)
     if error.get("type") == "question":
         return str(error["msg"])  # already Dutch / English (views.question_problem)
     if error.get("type") == "json_invalid":
         return "De aanvraag is geen geldige JSON. / The request body is not valid JSON."
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     return f"Ongeldige invoer in {where or 'de aanvraag'}. / Invalid input in {where or 'the request'}: {error['msg']}."
+
+
+def _history_readable(turn: int, where: Sequence[Any], error: dict[str, Any]) -> str:
+    """An error in one earlier turn of `history`, naming the turn (counted from 1, oldest first)."""
+    if error.get("type") == "question":
+        return f"Geschiedenis, beurt {turn}: {error['msg']}"
+    field = ".".join(str(part) for part in where) or "de beurt"
+    return (
+        f'Beurt {turn} van de geschiedenis is onleesbaar ({field}): verwacht {{"question": ..., "cited": ["doc#3e"]}}. '
+        f'/ History turn {turn} is malformed ({field}: {error["msg"]}): expected {{"question": ..., "cited": '
+        '["doc#3e"]}.'
+    )
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

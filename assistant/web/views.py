@@ -7,7 +7,7 @@ Returns domain values and raises AssistantErrors; JSON shapes live in api.py and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ from assistant.filters import Filters
 from assistant.types import Document
 
 QUESTION_MAX, DRAFT_MAX, TOP_K_MAX = application.QUESTION_MAX, application.DRAFT_MAX, application.TOP_K_MAX
+HISTORY_MAX_TURNS, CITED_MAX = application.HISTORY_MAX_TURNS, application.CITED_MAX
 question_problem = application.question_problem
 
 
@@ -32,10 +33,19 @@ def ask(
     filters: Mapping[str, Any] | None = None,
     top_k: int = 5,
     policy: AbstainPolicy | None = None,
+    history: Sequence[Mapping[str, Any]] | None = None,
 ) -> Answer:
-    """The cited answer to a question, or a plain 'not found'; ConfigError for a question or filter we cannot use."""
+    """The cited answer to a question, or a plain 'not found'; ConfigError for a question, filter or history we
+    cannot use. `history`: the earlier turns, oldest first, as {"question": ..., "cited": ["doc#part", ...]}."""
     app.refresh()
-    return app.ask(question, filters, top_k, policy)
+    return app.ask(question, filters, top_k, policy, history=history or None)
+
+
+def cited(answer: Answer) -> list[str]:
+    """The parts an answer showed, in order, as "doc#part" for the next turn's history (none when it abstained)."""
+    if answer.abstained:
+        return []
+    return [f"{h.citation.doc_id}#{h.citation.part}" for h in answer.hits][:CITED_MAX]
 
 
 def similar(app: Assistant, draft: str, filters: Mapping[str, Any] | None = None, top_k: int = 5) -> list[Similar]:

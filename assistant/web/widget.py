@@ -262,7 +262,8 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
     if not verdict.allowed or verdict.key is None:
         return JSONResponse({"detail": verdict.detail(), "reason": verdict.reason}, status_code=403)
     filters = {**body.filters, **verdict.key.filters}
-    answer = views.ask(assistant_of(request), body.question, filters, body.top_k, request.app.state.abstain_policy)
+    app, policy = assistant_of(request), request.app.state.abstain_policy
+    answer = views.ask(app, body.question, filters, body.top_k, policy, body.turns())
     data = answer_json(request, answer)
     shown = {
         "answers": answer.hits[: answer.primary_count],

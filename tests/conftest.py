@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from assistant import config
 from assistant.config import go_offline
 from tests.fakes import FakeEmbedder
 
@@ -63,3 +64,8 @@ def e5_embedder(e5_cache: Path) -> SentenceTransformerEmbedder:
     from assistant.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(cache_dir=e5_cache)
+
+
+# Starlette's TestClient sends `Host: testserver`; the tests' apps answer it like a loopback name (the server's
+# trusted-host check, Settings.hosts(), is tested with other names in tests/test_security.py).
+config.LOCAL_HOSTS = (*config.LOCAL_HOSTS, "testserver")

@@ -32,8 +32,9 @@ from assistant.errors import (
 from assistant.retrieve import Retriever
 from assistant.service import open_retriever
 from assistant.types import Document
-from assistant.web import chat, widget
+from assistant.web import chat, security, widget
 from assistant.web.api import router
+from assistant.web.docs import install as install_docs
 
 # Status per error class; the most specific class listed wins (see `_status`).
 STATUS: dict[type[AssistantError], int] = {
@@ -105,7 +106,8 @@ def _readable(error: dict[str, Any]) -> str:
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
+    # Without "input": the bad value may be megabytes (security.BodyCap bounds it), and the client has it already.
+    errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
     detail = " ".join(_readable(e) for e in errors)
     return JSONResponse(_encodable({"detail": detail, "errors": jsonable_encoder(errors)}), status_code=422)
 
@@ -126,24 +128,25 @@ def create_app(
         title="Parlement Q&A",
         summary="Antwoorden uit schriftelijke vragen, in de eigen woorden van de minister, tot op de deelvraag.",
         version="0.1.0",
+        docs_url=None,  # docs.install serves /docs offline; FastAPI's loads Swagger UI from a CDN
+        redoc_url=None,
     )
     app.state.backend = backend
     app.state.abstain_policy = abstain_policy
     origins = list(cors_origins if cors_origins is not None else getattr(settings, "cors_origins", ()))
-    # Always installed, even with no origins: Gradio then leaves CORS to us instead of echoing every origin.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=origins,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
-    )
-    # Added last, so it runs first: the widget routes get CORS per widget key instead of the site's policy.
-    app.add_middleware(widget.WidgetGate, policy=widget.Policy(settings.widget_keys()))
+    # Always installed, with no origins: Gradio then leaves CORS to us instead of echoing every origin;
+    # the site's origins get CORS on /api/* only (security.ApiCors).
+    app.add_middleware(CORSMiddleware, allow_origins=[])
+    storage = security.open_storage(settings.rate_limit_storage)
+    # Added after the CORS, so it runs before it: the widget routes get CORS per widget key instead.
+    app.add_middleware(widget.WidgetGate, policy=widget.Policy(settings.widget_keys(), storage))
     app.add_exception_handler(AssistantError, _assistant_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(router)
     app.include_router(widget.router)
+    install_docs(app, app.title)
     blocks = chat.build(backend.get, abstain_policy, docs)
+    security.install(app, blocks, settings, origins, storage)
     # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
     return gr.mount_gradio_app(
         app,
@@ -170,4 +173,6 @@ def serve(settings: Settings) -> None:
     app = create_app(settings, retriever)
     url = f"http://{settings.host}:{settings.port}"
     print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # proxy_headers off: X-Forwarded-* count only from ASSISTANT_FORWARDED_ALLOW_IPS (security.ProxyGuard), where
+    # uvicorn's default would trust any process on 127.0.0.1.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)

@@ -9,6 +9,7 @@ in api.py and widget.py, the chat in chat.py.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -90,9 +91,15 @@ def _encodable(value: Any) -> Any:
     return value
 
 
+# An absolute path in a message (the index folder of IndexMissingError) is the server's business: only its last name
+# goes out. Not after ':' or '/', so URLs (http://127.0.0.1:8000) stay whole.
+_PATH = re.compile(r"(?<![\w:/.])(?:/[\w.+-]+)+/?")
+
+
 async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return JSONResponse({"detail": _encodable(str(exc))}, status_code=_status(exc))
+    detail = _PATH.sub(lambda m: m.group().rstrip("/").rsplit("/", 1)[-1] + "/", str(exc))
+    return JSONResponse({"detail": _encodable(detail)}, status_code=_status(exc))
 
 
 def _readable(error: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from fastapi.middleware.cors import CORSMiddleware
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
@@ -45,10 +45,8 @@ nothing may load from elsewhere, and no other site may frame the page."""
 REFERRER_POLICY = "same-origin"
 
 JOIN = "/gradio_api/queue/join"
-GRADIO_OPEN = {
-    ("POST", JOIN),
-    ("GET", "/gradio_api/queue/data"),
-}
+DATA = "/gradio_api/queue/data"
+GRADIO_OPEN = {("POST", JOIN), ("GET", DATA)}
 """The only /gradio_api/ routes the chat page uses (besides heartbeat/{session}); run, call, upload, file=, info,
 mcp and the rest answer 404."""
 GRADIO_OPEN_PREFIXES = (("GET", "/gradio_api/heartbeat/"),)
@@ -184,13 +182,27 @@ def open_storage(uri: str) -> Storage:
 
 
 class ClientLimits:
-    """At most `per_minute` searches (/api/ask, /api/similar, chat questions) per client address, moving window;
-    429 with Retry-After past it, 503 while the shared store (Redis) cannot be reached."""
+    """At most `per_minute` searches (/api/ask, /api/similar, chat questions) per client address, and a sixth of
+    that in any 10 s (so one client cannot put a minute's worth into the chat's queue at once, ahead of everyone);
+    moving windows. 429 with Retry-After past either, 503 while the shared store (Redis) cannot be reached."""
 
     def __init__(self, app: ASGIApp, storage: Storage, per_minute: int) -> None:
         self.app = app
-        self.item = RateLimitItemPerMinute(per_minute, namespace="client-searches")
+        self.items = (
+            RateLimitItemPerSecond(max(1, math.ceil(per_minute / 6)), 10, namespace="client-burst"),
+            RateLimitItemPerMinute(per_minute, namespace="client-searches"),
+        )
         self.limiter = MovingWindowRateLimiter(storage)
+
+    def _wait(self, client: str) -> int:
+        """0 when the client may search now (and counts it), else the seconds until it may."""
+        for item in self.items:
+            if not self.limiter.test(item, client):
+                reset = self.limiter.get_window_stats(item, client).reset_time
+                return max(1, math.ceil(reset - time.time()))
+        for item in self.items:
+            self.limiter.hit(item, client)
+        return 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in LIMITED:
@@ -198,18 +210,14 @@ class ClientLimits:
             return
         client = _client(scope)
         try:
-            allowed = self.limiter.hit(self.item, client)
-            wait = 0
-            if not allowed:
-                reset = self.limiter.get_window_stats(self.item, client).reset_time
-                wait = max(1, math.ceil(reset - time.time()))
+            wait = self._wait(client)
         except Exception as err:  # noqa: BLE001 - whatever the store raises, the answer is the same 503
             log.warning("rate limit store unavailable: %s", err)
             detail = "De teller van de limieten is onbereikbaar. / The rate limit store is unreachable."
             await _refuse(503, detail, {"Retry-After": "5"})(scope, receive, send)
             return
-        if not allowed:
-            log.warning("429 %s from %s: over %d a minute", scope["path"], client, self.item.amount)
+        if wait:
+            log.warning("429 %s from %s: over its limit, retry in %d s", scope["path"], client, wait)
             detail = (
                 f"Te veel vragen van uw toestel; probeer het over {wait} s opnieuw. "
                 f"/ Too many questions from your device; try again in {wait} s."
@@ -273,10 +281,12 @@ def inputs_of(blocks: Any) -> Inputs:
 
 class GradioGate:
     """Only the Gradio routes the chat page uses are open (GRADIO_OPEN); a queue/join that names no event or carries
-    the wrong inputs is a 422 with one log line, not a 500 with a traceback."""
+    the wrong inputs is a 422, and queue/data for a session that has none a 404, each with one log line, not a 500
+    with a traceback (Gradio raises its 404 inside the event stream, after the response started)."""
 
-    def __init__(self, app: ASGIApp, inputs: Inputs) -> None:
-        self.app, self.inputs = app, inputs
+    def __init__(self, app: ASGIApp, blocks: Any) -> None:
+        self.app, self.blocks = app, blocks
+        self.inputs = inputs_of(blocks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -296,7 +306,18 @@ class GradioGate:
                 )
                 return
             receive = replay(body or b"", receive)
+        if path == DATA and method == "GET" and not self._known(scope):
+            log.warning("404 %s from %s: no such session", path, _client(scope))
+            await _refuse(404, "Onbekende chatsessie. / Unknown chat session.")(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+    def _known(self, scope: Scope) -> bool:
+        from urllib.parse import parse_qs
+
+        session = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [""])[0]
+        queue = getattr(self.blocks, "_queue", None)
+        return bool(session) and queue is not None and session in queue.pending_messages_per_session
 
     @staticmethod
     def _open(method: str, path: str) -> bool:
@@ -364,7 +385,7 @@ def install(app: Any, blocks: Any, settings: Any, origins: Sequence[str], storag
     blocks.queue(max_size=QUEUE_MAX, default_concurrency_limit=CHAT_CONCURRENCY)
     # add_middleware puts each one outside the ones before it, so this runs from the inside out.
     app.add_middleware(ApiCors, origins=origins)
-    app.add_middleware(GradioGate, inputs=inputs_of(blocks))
+    app.add_middleware(GradioGate, blocks=blocks)
     app.add_middleware(ClientLimits, storage=storage, per_minute=settings.client_per_minute)
     app.add_middleware(BodyCap)
     app.add_middleware(SecurityHeaders)

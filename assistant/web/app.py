@@ -168,13 +168,12 @@ def create_app(
     )
 
 
-def serve(settings: Settings) -> None:
-    """Run the app with uvicorn on settings.host:settings.port."""
+def serve(settings: Settings, retriever: Retriever | None = None) -> None:
+    """Run the app with uvicorn on settings.host:settings.port (over `retriever`, else the index it opens)."""
     import uvicorn
 
-    retriever = None
     try:
-        retriever = open_retriever(settings)
+        retriever = retriever or open_retriever(settings)
     except (IndexMissingError, StoreUnavailableError) as err:
         print(f"{err} The server starts anyway and answers 503 until it can open the index.")
     app = create_app(settings, retriever)

@@ -217,7 +217,8 @@ class ClientLimits:
             await _refuse(503, detail, {"Retry-After": "5"})(scope, receive, send)
             return
         if wait:
-            log.warning("429 %s from %s: over its limit, retry in %d s", scope["path"], client, wait)
+            # INFO, not WARNING: a flood must not flood the log
+            log.info("429 %s from %s: over its limit, retry in %d s", scope["path"], client, wait)
             detail = (
                 f"Te veel vragen van uw toestel; probeer het over {wait} s opnieuw. "
                 f"/ Too many questions from your device; try again in {wait} s."

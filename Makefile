@@ -15,7 +15,7 @@ export ANONYMIZED_TELEMETRY := False
 export ORT_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test check lint typecheck pytest install browser
+.PHONY: run test check lint typecheck pytest install browser redis
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ typecheck: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-pytest: install browser
+# tests/test_replicas.py runs a real redis-server (the replicas' shared rate limits)
+redis:
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
+
+pytest: install browser redis
 	$(BIN)/python -m pytest -q
 
 check: lint typecheck

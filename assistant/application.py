@@ -20,6 +20,7 @@ from assistant.errors import ConfigError, IndexMissingError
 from assistant.filters import Filters
 from assistant.followup import Catalog, Turn, resolve, search_resolved
 from assistant.index import Index, Manifest
+from assistant.index.docs import MANIFEST
 from assistant.retrieve import RetrievalSettings, Retriever
 from assistant.types import Document, Hit, Retrieval
 
@@ -145,6 +146,7 @@ class Assistant:
         self._policy = policy
         self._retriever: Retriever | None = None
         self._catalog: tuple[int, Catalog] | None = None
+        self._manifest_stamp: int | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -222,10 +224,20 @@ class Assistant:
             self._retriever.reload()
 
     def refresh(self) -> bool:
-        """Reload when an ingest has moved the index's generation since it was read; whether it did."""
-        manifest = self.index.manifest
+        """Reload when an ingest has moved the index's generation since it was read; whether it did. Cheap when
+        nothing changed (one stat of the manifest), so a server calls it on every request."""
         retriever = self._retriever
-        if manifest is None or retriever is None or manifest.generation == retriever.snapshot.generation:
+        if retriever is None:
+            return False
+        try:
+            stamp = (self.index.dir / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return False
+        if stamp == self._manifest_stamp:
+            return False
+        self._manifest_stamp = stamp
+        manifest = self.index.manifest
+        if manifest is None or manifest.generation == retriever.snapshot.generation:
             return False
         retriever.reload()
         return True

@@ -57,6 +57,10 @@ class WidgetKey:
     """Applied to every question asked with this key; the page's own filters can narrow, never widen them."""
 
 
+MEMORY_STORAGE = "memory://"
+_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://")
+_HOST = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\*|\[?[0-9a-f:.]+\]?")
+
 DEMO_KEY = WidgetKey("demo")
 """Built in, for /embed-demo: only pages of the server itself. A widgets file may redefine (or empty) it."""
 
@@ -85,6 +89,14 @@ class Settings:
     """Origins allowed to call the API from a browser (besides the widget keys' own origins)."""
     widgets: tuple[WidgetKey, ...] = ()
     """Widget keys from the ASSISTANT_WIDGETS file; the built-in `demo` key is added unless the file names it."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names the server answers to (the Host header); empty: the bind host and localhost."""
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """Addresses (or networks) of the reverse proxies whose X-Forwarded-* headers count; empty: none."""
+    rate_limit_storage: str = MEMORY_STORAGE
+    """Where rate limits are counted: memory:// (this process) or redis://host:port/db (shared by replicas)."""
+    client_per_minute: int = 60
+    """Questions per minute from one client on /api/ask, /api/similar and the chat (the widget's are per key)."""
 
     def widget_keys(self) -> dict[str, WidgetKey]:
         """The widget keys by name: the configured ones and, unless redefined, the built-in `demo` key."""
@@ -111,7 +123,11 @@ class Settings:
             updates["encoder"] = encoder
         if e.get("ASSISTANT_CHROMA_URL"):
             updates["chroma_url"] = e["ASSISTANT_CHROMA_URL"]
-        for key, name in (("ASSISTANT_BATCH_SIZE", "batch_size"), ("ASSISTANT_PORT", "port")):
+        for key, name in (
+            ("ASSISTANT_BATCH_SIZE", "batch_size"),
+            ("ASSISTANT_PORT", "port"),
+            ("ASSISTANT_CLIENT_PER_MINUTE", "client_per_minute"),
+        ):
             if e.get(key):
                 try:
                     updates[name] = int(e[key])
@@ -123,7 +139,66 @@ class Settings:
             updates["host"] = e["ASSISTANT_HOST"]
         if e.get("ASSISTANT_WIDGETS"):
             updates["widgets"] = load_widgets(Path(e["ASSISTANT_WIDGETS"]))
+        if e.get("ASSISTANT_ALLOWED_HOSTS"):
+            updates["allowed_hosts"] = parse_hosts(e["ASSISTANT_ALLOWED_HOSTS"])
+        if e.get("ASSISTANT_FORWARDED_ALLOW_IPS"):
+            updates["forwarded_allow_ips"] = parse_networks(e["ASSISTANT_FORWARDED_ALLOW_IPS"])
+        if e.get("ASSISTANT_RATE_LIMIT_STORAGE"):
+            updates["rate_limit_storage"] = parse_storage(e["ASSISTANT_RATE_LIMIT_STORAGE"])
+        if updates.get("client_per_minute", 1) < 1:  # type: ignore[operator]
+            raise ConfigError("ASSISTANT_CLIENT_PER_MINUTE must be at least 1")
         return replace(s, **updates)  # type: ignore[arg-type]
+
+    def hosts(self) -> tuple[str, ...]:
+        """The Host names to answer: ASSISTANT_ALLOWED_HOSTS, else the bind host and the loopback names."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        own = () if self.host in ("0.0.0.0", "::", "") else (self.host.lower(),)
+        return tuple(dict.fromkeys((*own, *LOCAL_HOSTS)))
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def parse_hosts(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of host names ("*.example.org" for a domain's hosts); ConfigError naming a bad one."""
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ConfigError(
+                f"ASSISTANT_ALLOWED_HOSTS: {host!r} is not a host name; give names without scheme or port, "
+                'e.g. "qa.intranet.example.org,localhost" ("*.example.org" allows every host of the domain)'
+            )
+    return hosts
+
+
+def parse_networks(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of proxy addresses or networks (10.0.0.0/8); "*" trusts any (only behind a proxy)."""
+    import ipaddress
+
+    nets = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for net in nets:
+        if net == "*":
+            continue
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"ASSISTANT_FORWARDED_ALLOW_IPS: {net!r} is not an IP address or network, "
+                'e.g. "127.0.0.1" or "10.0.0.0/8"'
+            ) from None
+    return nets
+
+
+def parse_storage(raw: str) -> str:
+    """memory:// or a Redis URL (redis://host:port/db); ConfigError otherwise."""
+    uri = raw.strip()
+    if not uri.startswith(_STORAGE_SCHEMES):
+        raise ConfigError(
+            f"ASSISTANT_RATE_LIMIT_STORAGE must be memory:// or a Redis URL such as redis://127.0.0.1:6379/0, "
+            f"got {raw!r}"
+        )
+    return uri
 
 
 def load_widgets(path: Path) -> tuple[WidgetKey, ...]:

@@ -103,12 +103,21 @@ async def _timed(http: httpx.AsyncClient, method: str, url: str, start: float, *
     return Sample(round(t - start, 3), time.monotonic() - t, outcome)
 
 
+def client_address(n: int) -> str:
+    """The address asker `n` claims in X-Forwarded-For: a server that trusts loopback as its proxy
+    (ASSISTANT_FORWARDED_ALLOW_IPS=127.0.0.1, as the one this script starts does) counts each asker as one visitor;
+    any other server ignores the header and sees one client."""
+    return f"10.77.{n // 250}.{n % 250 + 1}"
+
+
 async def _asker(
     http: httpx.AsyncClient, url: str, bodies: Sequence[dict[str, Any]], first: int, start: float, stop: float, run: Run
 ) -> None:
     i = first
+    headers = {"X-Forwarded-For": client_address(first // 7)}
     while time.monotonic() < stop:
-        run.asks.append(await _timed(http, "POST", url + "/api/ask", start, json=bodies[i % len(bodies)]))
+        body = bodies[i % len(bodies)]
+        run.asks.append(await _timed(http, "POST", url + "/api/ask", start, json=body, headers=headers))
         i += 1
 
 
@@ -265,13 +274,15 @@ def serve_child(index: Path, embedder: str, port: int, ingest_from: Path | None)
     from assistant.application import Assistant
     from assistant.web.app import create_app
 
-    settings = replace(Settings.from_env(), index_dir=index, host="127.0.0.1", port=port)
+    settings = replace(
+        Settings.from_env(), index_dir=index, host="127.0.0.1", port=port, forwarded_allow_ips=("127.0.0.1",)
+    )
     if embedder == "fake":
         settings = replace(settings, model="fake")  # the model-free hashing embedder
     app = Assistant.open(settings, create=bool(ingest_from))
     if ingest_from:
         app.ingest([ingest_from], progress=False)
-    uvicorn.run(create_app(settings, app), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(settings, app), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from assistant import config
 from assistant.config import Settings, go_offline
 from tests.fakes import FakeEmbedder
 
@@ -71,3 +72,8 @@ def fake_assistant(folder: Path, chroma_url: str | None = None, **kwargs: object
     from assistant.application import Assistant
 
     return Assistant.open(Settings(index_dir=folder, chroma_url=chroma_url), embedder=FakeEmbedder(), **kwargs)  # type: ignore[arg-type]
+
+
+# Starlette's TestClient sends `Host: testserver`; the tests' apps answer it like a loopback name (the server's
+# trusted-host check, Settings.hosts(), is tested with other names in tests/test_security.py).
+config.LOCAL_HOSTS = (*config.LOCAL_HOSTS, "testserver")

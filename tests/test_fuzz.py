@@ -29,7 +29,9 @@ EXAMPLES = 100
 
 # Loaded when the module is imported (schemathesis's lazy `from_fixture` does not run on pytest 9): the schema does
 # not depend on the index, so the app starts without one and the fixture below gives it the sample corpus.
-APP = create_app(Settings(index_dir=Path("/nonexistent/fuzz-index")))
+APP = create_app(
+    Settings(index_dir=Path("/nonexistent/fuzz-index"), client_per_minute=1_000_000)
+)  # fuzzing is no flood
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

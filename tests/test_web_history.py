@@ -20,6 +20,9 @@ from tests.conftest import fake_assistant
 from tests.fakes import FakeEmbedder
 from tests.series import FIN_ID, FIRST, FOLLOWUP, JUS_FIGURE, JUS_ID, write_series_corpus
 
+UNLIMITED = 1_000_000
+"""A per-client limit these tests never reach: they are not about it (tests/test_security.py is)."""
+
 HOST = "https://host.example"
 KEY = WidgetKey("conv", origins=(HOST,), per_minute=1000, per_client_per_minute=1000)
 
@@ -34,7 +37,7 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 
 @pytest.fixture(scope="module")
 def client(series: Assistant) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(widgets=(KEY,)), series)) as c:
+    with TestClient(create_app(Settings(widgets=(KEY,), client_per_minute=UNLIMITED), series)) as c:
         yield c
 
 

@@ -6,6 +6,7 @@ into HTTP statuses is done once, in app.py.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -183,20 +184,23 @@ def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
     return {"question": body.question.strip(), "documents": documents}
 
 
-@router.get("/api/documents/{doc_id}", tags=["api"], response_model=None)
+# `{doc_id:path}`: an id may hold "/" (its links encode it as %2F, which the server decodes before routing).
+@router.get("/api/documents/{doc_id:path}", tags=["api"], response_model=None)
 def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """A parsed document with its parts and which of them got an answer of their own."""
     doc = assistant_of(request).document(doc_id)
     if doc is None:
         return _not_found(doc_id)
+    data = doc.to_dict()
+    data["source"] = PurePath(data["source"]).name if data.get("source") else data.get("source")  # no server paths
     return {
-        **doc.to_dict(),
+        **data,
         "coverage": {**coverage(doc), "line": coverage_line(doc)},
         "source_url": source_url(request, doc_id),
     }
 
 
-@router.get("/doc/{doc_id}", response_class=HTMLResponse, name="source_view", tags=["source view"])
+@router.get("/doc/{doc_id:path}", response_class=HTMLResponse, name="source_view", tags=["source view"])
 def source_view(doc_id: str, request: Request, part: str | None = None) -> HTMLResponse:
     """The document as a page; `?part=3e` highlights that part (link to it with `#part-3e`)."""
     headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}

@@ -9,6 +9,7 @@ in api.py and widget.py, the chat in chat.py.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -30,8 +31,9 @@ from assistant.errors import (
     StoreUnavailableError,
 )
 from assistant.types import Document
-from assistant.web import widget
+from assistant.web import security, widget
 from assistant.web.api import router
+from assistant.web.docs import install as install_docs
 
 # Status per error class; the most specific class listed wins (see `_status`).
 STATUS: dict[type[AssistantError], int] = {
@@ -56,6 +58,7 @@ class Backend:
             with self._lock:
                 if self._assistant is None:
                     self._assistant = open_assistant(self.settings)
+        self._assistant.refresh()  # a finished ingest (its new generation) is seen between requests
         return self._assistant
 
     def docs(self) -> list[Document]:
@@ -87,9 +90,15 @@ def _encodable(value: Any) -> Any:
     return value
 
 
+# An absolute path in a message (the index folder of IndexMissingError) is the server's business: only its last name
+# goes out. Not after ':' or '/', so URLs (http://127.0.0.1:8000) stay whole.
+_PATH = re.compile(r"(?<![\w:/.])(?:/[\w.+-]+)+/?")
+
+
 async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return JSONResponse({"detail": _encodable(str(exc))}, status_code=_status(exc))
+    detail = _PATH.sub(lambda m: m.group().rstrip("/").rsplit("/", 1)[-1] + "/", str(exc))
+    return JSONResponse({"detail": _encodable(detail)}, status_code=_status(exc))
 
 
 def _readable(error: dict[str, Any]) -> str:
@@ -118,7 +127,8 @@ def _history_readable(turn: int, where: Sequence[Any], error: dict[str, Any]) ->
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
+    # Without "input": the bad value may be megabytes (security.BodyCap bounds it), and the client has it already.
+    errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
     detail = " ".join(_readable(e) for e in errors)
     return JSONResponse(_encodable({"detail": detail, "errors": jsonable_encoder(errors)}), status_code=422)
 
@@ -144,24 +154,25 @@ def create_app(
         title="Parlement Q&A",
         summary="Antwoorden uit schriftelijke vragen, in de eigen woorden van de minister, tot op de deelvraag.",
         version="0.1.0",
+        docs_url=None,  # docs.install serves /docs offline; FastAPI's loads Swagger UI from a CDN
+        redoc_url=None,
     )
     app.state.backend = backend
     app.state.abstain_policy = abstain_policy
     origins = list(cors_origins if cors_origins is not None else getattr(settings, "cors_origins", ()))
-    # Always installed, even with no origins: Gradio then leaves CORS to us instead of echoing every origin.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=origins,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
-    )
-    # Added last, so it runs first: the widget routes get CORS per widget key instead of the site's policy.
-    app.add_middleware(widget.WidgetGate, policy=widget.Policy(settings.widget_keys()))
+    # Always installed, with no origins: Gradio then leaves CORS to us instead of echoing every origin;
+    # the site's origins get CORS on /api/* only (security.ApiCors).
+    app.add_middleware(CORSMiddleware, allow_origins=[])
+    storage = security.open_storage(settings.rate_limit_storage)
+    # Added after the CORS, so it runs before it: the widget routes get CORS per widget key instead.
+    app.add_middleware(widget.WidgetGate, policy=widget.Policy(settings.widget_keys(), storage))
     app.add_exception_handler(AssistantError, _assistant_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(router)
     app.include_router(widget.router)
+    install_docs(app, app.title)
     blocks = chat.build(backend.get, abstain_policy, docs)
+    security.install(app, blocks, settings, origins, storage)
     # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
     return gr.mount_gradio_app(
         app,
@@ -176,16 +187,17 @@ def create_app(
     )
 
 
-def serve(settings: Settings) -> None:
-    """Run the app with uvicorn on settings.host:settings.port."""
+def serve(settings: Settings, assistant: Assistant | None = None) -> None:
+    """Run the app with uvicorn on settings.host:settings.port (over `assistant`, else the index it opens)."""
     import uvicorn
 
-    assistant = None
     try:
-        assistant = open_assistant(settings)
+        assistant = assistant or open_assistant(settings)
     except (IndexMissingError, StoreUnavailableError) as err:
         print(f"{err} The server starts anyway and answers 503 until it can open the index.")
     app = create_app(settings, assistant)
     url = f"http://{settings.host}:{settings.port}"
     print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # proxy_headers off: X-Forwarded-* count only from ASSISTANT_FORWARDED_ALLOW_IPS (security.ProxyGuard), where
+    # uvicorn's default would trust any process on 127.0.0.1.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)

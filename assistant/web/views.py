@@ -37,7 +37,6 @@ def ask(
 ) -> Answer:
     """The cited answer to a question, or a plain 'not found'; ConfigError for a question, filter or history we
     cannot use. `history`: the earlier turns, oldest first, as {"question": ..., "cited": ["doc#part", ...]}."""
-    app.refresh()
     return app.ask(question, filters, top_k, policy, history=history or None)
 
 
@@ -50,7 +49,6 @@ def cited(answer: Answer) -> list[str]:
 
 def similar(app: Assistant, draft: str, filters: Mapping[str, Any] | None = None, top_k: int = 5) -> list[Similar]:
     """The earlier documents most like a draft question, best first, each with up to three of its parts."""
-    app.refresh()
     return app.similar(draft, filters, top_k)
 
 

@@ -18,7 +18,7 @@ from assistant.config import Settings
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import ConfigError, IndexMissingError
 from assistant.filters import Filters
-from assistant.followup import Catalog, Turn, resolve, search_resolved
+from assistant.followup import Catalog, Turn, compose_resolved, resolve, search_resolved
 from assistant.index import Index, Manifest
 from assistant.index.docs import MANIFEST
 from assistant.retrieve import RetrievalSettings, Retriever
@@ -274,8 +274,7 @@ class Assistant:
 
         hits = search_resolved(resolved, search, checked.as_dict(), top_k)
         evidence = retriever.evidence(resolved.query, hits[0] if hits else None)
-        answer = compose(question, Retrieval(tuple(hits), evidence), policy)
-        return replace(answer, resolved=resolved)
+        return compose_resolved(resolved, Retrieval(tuple(hits), evidence), policy, self.catalog())
 
     def catalog(self) -> Catalog:
         """Document metadata for follow-ups (departments, series of one question to several ministers), per

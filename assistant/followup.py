@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from assistant.periods import YEAR, about_years, years_in
+from assistant.types import Retrieval
 
 # -- words
 
@@ -258,7 +259,8 @@ class Turn:
 @dataclass(frozen=True)
 class FollowupSettings:
     """Weights added to the retriever's fused score (about 1.6-1.8 for the best parts, and the first few of a question
-    lie within about 0.1 of each other). Chosen on the dev conversations (README, Follow-ups)."""
+    lie within about 0.1 of each other). Set by reasoning, then checked on the dev conversations: focus 0.12-0.3,
+    series 0.06-0.15 and alone 0.3-0.5 gave the same results there; avoid 0.1 lost an abstain and two hits."""
 
     focus: float = 0.12
     """The document cited in the previous turn, for a question that points back or leaves its topic out."""
@@ -552,3 +554,45 @@ def search_resolved(
     if weight and resolved.carried and not resolved.rewritten and resolved.query != resolved.question:
         hits = _fuse(hits, _candidates(resolved.question, resolved, search, f, top_k), weight)
     return rerank(hits, resolved)[:top_k]
+
+
+# -- abstaining
+
+
+def own_coverage(question: str, doc: DocumentLike, catalog: Catalog) -> float | None:
+    """Share of the question's own topic words (not department names) that the document uses; None without any."""
+    named = {w for m in catalog.mentions(question) for w in words(m.text)}
+    own = {stem(w) for w in content_words(question) if w not in named}
+    if not own:
+        return None
+    present = {stem(w) for w in words(f"{doc.title} {doc.question_text} {doc.answer_text}")}
+    return len(own & present) / len(own)
+
+
+def backed_by_conversation(
+    resolved: Resolved, top: Any, unknown_words: Sequence[str], catalog: Catalog, share: float = 0.5
+) -> bool:
+    """Whether a follow-up's best hit is backed by the conversation, so that a similarity under the abstain threshold
+    (a short follow-up is never very similar to a part) should not hide it: the hit lies in a document the conversation
+    points to, the question names nothing the corpus lacks, and the document uses most of the question's own words."""
+    if not resolved.followup or top.citation.doc_id not in dict(resolved.focus) or unknown_words:
+        return False
+    doc = catalog.get(top.citation.doc_id)
+    covered = own_coverage(resolved.question, doc, catalog) if doc is not None else None
+    return covered is not None and covered >= share
+
+
+def compose_resolved(resolved: Resolved, retrieval: Retrieval, policy: Any, catalog: Catalog) -> Any:
+    """answer.compose for a resolved question (highlights by the query searched with; the question asked kept): the
+    abstain policy, unless the conversation backs the best hit."""
+    from assistant.answer import NEVER, compose
+
+    answer = compose(resolved.query, retrieval, policy)
+    hits = retrieval.hits
+    if (
+        answer.abstained
+        and hits
+        and backed_by_conversation(resolved, hits[0], retrieval.evidence.unknown_words, catalog)
+    ):
+        answer = compose(resolved.query, retrieval, NEVER)
+    return replace(answer, question=resolved.question, resolved=resolved)

@@ -16,7 +16,16 @@ from assistant.evaluate_conversations import (
     evaluate_conversations,
     load_conversations,
 )
-from assistant.followup import Catalog, Resolved, Turn, points_back, portfolio_phrases, resolve, search_resolved
+from assistant.followup import (
+    Catalog,
+    Resolved,
+    Turn,
+    backed_by_conversation,
+    points_back,
+    portfolio_phrases,
+    resolve,
+    search_resolved,
+)
 from assistant.periods import about_years, years_in
 from assistant.types import Citation, Document, Hit, Part
 
@@ -269,3 +278,15 @@ def test_load_conversations_names_the_bad_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=":2:"):
         load_conversations(path)
     assert Conversation.from_dict(CONVERSATIONS[1]).kind == "abstain"
+
+
+def test_a_follow_up_backed_by_the_conversation_is_answered_despite_low_similarity(catalog: Catalog) -> None:
+    history = [Turn("Hoeveel mensen verbleven eind januari 2017 in een lokaal opvanginitiatief?", (("30", "1"),))]
+    top = FakeSearch({("30", "1"): 1.6})("q", {}, 1)[0]
+    backed = resolve("Hoeveel van hen kregen een plaats?", history, catalog)
+    assert backed_by_conversation(backed, top, (), catalog)
+    # its own words are not in the document: the conversation cannot vouch for it, the abstain policy decides
+    absent = resolve("Hoeveel van hen zijn klimaatvluchtelingen?", history, catalog)
+    assert not backed_by_conversation(absent, top, (), catalog)
+    assert not backed_by_conversation(resolve("Hoeveel plaatsen?", [], catalog), top, (), catalog)
+    assert not backed_by_conversation(backed, top, ("klimaatvluchtelingen",), catalog)  # a word no document uses

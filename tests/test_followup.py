@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.catalog import Catalog, points_back, portfolio_phrases
 from assistant.evaluate_conversations import (
     Conversation,
     Reply,
@@ -16,16 +17,7 @@ from assistant.evaluate_conversations import (
     evaluate_conversations,
     load_conversations,
 )
-from assistant.followup import (
-    Catalog,
-    Resolved,
-    Turn,
-    backed_by_conversation,
-    points_back,
-    portfolio_phrases,
-    resolve,
-    search_resolved,
-)
+from assistant.followup import Resolved, Turn, backed_by_conversation, resolve, search_resolved
 from assistant.periods import about_years, years_in
 from assistant.types import Citation, Document, Hit, Part
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.parse.clean import fold
-from assistant.parse.numbering import reference_target
+from assistant.parse.references import reference_target
 from assistant.parse.tk_header import AH_LINE, TOELICHTING, UITSTEL, ZNUMBER, ZNUMBER_LINE, read_header
 from assistant.parse.tk_pages import A_LABEL, NUMBERED_LINE, Q_LABEL, a_label_ok, join_lines, strip_furniture
 from assistant.types import Document, Part, RefKind, Span

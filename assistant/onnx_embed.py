@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embed import folder_prompts, model_folder
 from assistant.errors import ConfigError
+from assistant.model_folder import folder_prompts, model_folder
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"

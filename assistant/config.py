@@ -172,10 +172,10 @@ def _widget_key(path: Path, name: str, raw: Any) -> WidgetKey:
     filters = raw.get("filters", {})
     if not isinstance(filters, dict) or not all(isinstance(v, str) for v in filters.values()):
         raise ConfigError(f'{where}: "filters" must be an object of strings, e.g. {{"department": "Onderwijs"}}')
-    from assistant.index import validate_filters  # lazily: the index module pulls in the chunker
+    from assistant.filters import Filters
 
     try:
-        checked = validate_filters(filters)
+        checked = Filters.parse(filters).as_dict()
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     return WidgetKey(name, tuple(origins), filters=checked, **limits)

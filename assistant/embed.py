@@ -34,6 +34,11 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def encoder_of(embedder: Embedder) -> str:
+    """How an embedder runs its model (torch, onnx, onnx-int8, fake); the manifest records it."""
+    return str(getattr(embedder, "encoder", "torch"))
+
+
 def open_embedder(
     model: str | Path | None = None,
     cache_dir: Path | None = None,

@@ -37,23 +37,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dataclasses import replace  # noqa: E402
+
+from assistant.application import Assistant, make_embedder  # noqa: E402
 from assistant.chunk import chunk_document  # noqa: E402
 from assistant.config import ENCODERS, Settings, go_offline  # noqa: E402
 from assistant.embed import open_embedder  # noqa: E402
+from assistant.evaluate import metrics  # noqa: E402
 from assistant.index import Index, Manifest  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
 from assistant.parse import read_paths  # noqa: E402
-from assistant.service import make_embedder, open_retriever  # noqa: E402
 from assistant.types import Document  # noqa: E402
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    return {
-        "p50": round(statistics.median(ms), 1),
-        "p95": round(ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))], 1),
-        "n": len(ms),
-    }
+    return {**metrics.percentiles(seconds), "n": len(seconds)}
 
 
 def bench_ingest(corpus: Path, settings: Settings, docs_slice: int) -> dict[str, float]:
@@ -74,7 +71,8 @@ def bench_ingest(corpus: Path, settings: Settings, docs_slice: int) -> dict[str,
                 }
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         embedder = make_embedder(settings)
-        report = ingest([src], Path(tmp) / "idx", lambda: embedder, model_name=settings.model, progress=False)
+        app = Assistant.open(settings, index_dir=Path(tmp) / "idx", embedder=embedder, create=True)
+        report = app.ingest([src], progress=False)
         texts = [c.text for d in read_paths([src]) if isinstance(d, Document) for c in chunk_document(d)]
         t = time.perf_counter()
         for i in range(0, len(texts), 64):
@@ -90,7 +88,7 @@ def bench_ingest(corpus: Path, settings: Settings, docs_slice: int) -> dict[str,
         "parts_per_s": round(report.parts_embedded / report.seconds, 2),
         "chunks_per_s": round(report.chunks_embedded / report.seconds, 2),
         "raw_encode_chunks_per_s": round(len(texts) / raw, 2),
-        "outside_embedding_share": round((report.seconds - report.embed_seconds) / report.embed_seconds, 3),
+        "outside_embedding_share": round((report.seconds - report.embed_seconds) / report.seconds, 3),
     }
 
 
@@ -258,7 +256,7 @@ def print_encoders(table: dict[str, Any]) -> None:
 
 
 def bench_reingest(corpus: Path, index_dir: Path, settings: Settings) -> dict[str, float]:
-    report = ingest([corpus], index_dir, lambda: make_embedder(settings), model_name=settings.model, progress=False)
+    report = Assistant.open(settings, index_dir=index_dir).ingest([corpus], progress=False)
     return {
         "seconds": round(report.seconds, 2),
         "docs_unchanged": report.docs_unchanged,
@@ -281,46 +279,43 @@ def make_scaled_index(index_dir: Path, target: Path, scale: int, seed: int = 7) 
     src = Index.open_existing(index_dir)
     manifest = Manifest.read(index_dir)
     assert manifest is not None
-    Manifest(model=manifest.model, dim=manifest.dim, collection=manifest.collection, created="bench").write(target)
-    dst = Index(target, manifest.collection)
-    ids = src.vectors.all_ids()
-    docs = list(src.docs.all())
+    replace(manifest, created="bench", generation=0).write(target)
+    dst = Index.open(target)
+    ids = src.parts.all_ids()
+    docs = list(src.documents())
     for copy in range(scale):
         suffix = "" if copy == 0 else f"-x{copy}"
         for start in range(0, len(ids), 2000):
-            batch = ids[start : start + 2000]
-            got = src.vectors._col.get(ids=batch, include=["embeddings", "documents", "metadatas"])
-            vectors = _perturbed(got["embeddings"], rng, copy)
-            metas = [dict(m, doc_id=m["doc_id"] + suffix) for m in got["metadatas"]]
-            new_ids = [m["doc_id"] + "#" + i.split("#", 1)[1] for i, m in zip(got["ids"], metas, strict=True)]
-            dst.vectors.upsert(new_ids, vectors, got["documents"], metas)
+            got = src.parts.entries(ids[start : start + 2000])
+            vectors = _perturbed([v for _, v in got], rng, copy)
+            entries = [
+                replace(e, id=e.doc_id + suffix + "#" + e.id.split("#", 1)[1], doc_id=e.doc_id + suffix) for e, _ in got
+            ]
+            dst.parts.upsert(entries, vectors)
         context_ids = [d.doc_id for d in docs]
         for start in range(0, len(context_ids), 2000):
-            got = src.contexts._col.get(ids=context_ids[start : start + 2000], include=["embeddings", "documents"])
-            vectors = _perturbed(got["embeddings"], rng, copy)
-            new_ids = [i + suffix for i in got["ids"]]
-            dst.contexts.upsert(new_ids, vectors, got["documents"], [{"doc_id": i} for i in new_ids])
+            got = src.contexts.entries(context_ids[start : start + 2000])
+            vectors = _perturbed([v for _, v in got], rng, copy)
+            dst.contexts.upsert([replace(e, id=e.id + suffix, doc_id=e.doc_id + suffix) for e, _ in got], vectors)
         for d in docs:
             clone = Document.from_dict({**d.to_dict(), "doc_id": d.doc_id + suffix})
-            dst.docs.put(clone, "bench", [])
-        dst.docs.commit()
-    dst.write_keywords(dst.docs.all())
+            dst.record(clone, "bench", [])
+        dst.commit()
+    dst.write_keywords()
     dst.close()
     src.close()
 
 
 def bench_ask(index_dir: Path, settings: Settings, questions: list[str]) -> dict[str, float]:
-    from assistant.answer import compose
-
-    retriever = open_retriever(settings, index_dir)
+    app = Assistant.open(settings, index_dir=index_dir)
     for q in questions[:5]:
-        compose(q, retriever.search(q, top_k=10))  # warm-up
+        app.ask(q, top_k=10)  # warm-up
     seconds = []
     for q in questions:
         t = time.perf_counter()
-        compose(q, retriever.search(q, top_k=10))
+        app.ask(q, top_k=10)
         seconds.append(time.perf_counter() - t)
-    return {**percentiles(seconds), "parts": len(retriever.keywords.keys), "docs": len(retriever.docs)}
+    return {**percentiles(seconds), "parts": app.parts_indexed, "docs": len(app.documents())}
 
 
 def _free_port() -> int:

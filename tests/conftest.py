@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from assistant.config import go_offline
+from assistant.config import Settings, go_offline
 from tests.fakes import FakeEmbedder
 
 go_offline()
 
 if TYPE_CHECKING:
+    from assistant.application import Assistant
     from assistant.embed import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +64,10 @@ def e5_embedder(e5_cache: Path) -> SentenceTransformerEmbedder:
     from assistant.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(cache_dir=e5_cache)
+
+
+def fake_assistant(folder: Path, chroma_url: str | None = None, **kwargs: object) -> Assistant:
+    """The assistant over an index in `folder` that the fake embedder built (no model is loaded)."""
+    from assistant.application import Assistant
+
+    return Assistant.open(Settings(index_dir=folder, chroma_url=chroma_url), embedder=FakeEmbedder(), **kwargs)  # type: ignore[arg-type]

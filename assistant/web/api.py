@@ -10,12 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from assistant.answer import Answer
+from assistant.application import Assistant
 from assistant.render import coverage, coverage_line
-from assistant.retrieve import Retriever
 from assistant.web import views
 from assistant.web.source import CSP, document_page, not_found_page
 
@@ -63,15 +63,64 @@ class _Filtered(BaseModel):
         return _filters(value)
 
 
-class AskRequest(_Filtered):
-    """A question with optional filters (minister, department, party, asker, date_from, date_to, doc_id)."""
+class HistoryTurn(BaseModel):
+    """One earlier turn of the conversation: the user's question and the parts cited for it ("doc#part")."""
 
-    question: str = Field(examples=["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(examples=["Hoeveel mensen werken er op de vertaaldienst van de FOD Financiën?"])
+    cited: list[str] = Field(default_factory=list, examples=[["187226#1"]])
 
     @field_validator("question")
     @classmethod
     def _check(cls, value: str) -> str:
         return _question(value, views.QUESTION_MAX)
+
+    @field_validator("cited")
+    @classmethod
+    def _check_cited(cls, value: list[str]) -> list[str]:
+        if len(value) > views.CITED_MAX or not all(_is_text(c) and 0 < len(c) <= 200 for c in value):
+            raise PydanticCustomError(
+                "question",
+                f"Hoogstens {views.CITED_MAX} geciteerde delen per beurt, als 'doc#deel'. "
+                f"/ At most {views.CITED_MAX} cited parts per turn, as 'doc#part'.",
+            )
+        return value
+
+
+def _history(value: list[HistoryTurn]) -> list[HistoryTurn]:
+    if len(value) > views.HISTORY_MAX_TURNS:
+        raise PydanticCustomError(
+            "question",
+            f"De geschiedenis telt {len(value)} beurten, maximaal {views.HISTORY_MAX_TURNS}. "
+            f"/ The history has {len(value)} turns, at most {views.HISTORY_MAX_TURNS}.",
+        )
+    return value
+
+
+class AskRequest(_Filtered):
+    """A question with optional filters (minister, department, party, asker, date_from, date_to, doc_id) and the
+    conversation so far (`history`, oldest first, at most 10 turns): a follow-up is read from it."""
+
+    question: str = Field(examples=["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])
+    history: list[HistoryTurn] = Field(default_factory=list)
+
+    @field_validator("question")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _question(value, views.QUESTION_MAX)
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _check_length(cls, value: Any) -> Any:
+        # Before the turns are parsed: 10,000 turns are refused for their number, not checked one by one.
+        if isinstance(value, list):
+            _history(value)
+        return value
+
+    def turns(self) -> list[dict[str, Any]]:
+        """The history as Assistant.ask takes it."""
+        return [t.model_dump() for t in self.history]
 
 
 class SimilarRequest(_Filtered):
@@ -85,9 +134,9 @@ class SimilarRequest(_Filtered):
         return _question(value, views.DRAFT_MAX)
 
 
-def retriever_of(request: Request) -> Retriever:
-    retriever: Retriever = request.app.state.backend.get()
-    return retriever
+def assistant_of(request: Request) -> Assistant:
+    app: Assistant = request.app.state.backend.get()
+    return app
 
 
 def source_url(request: Request, doc_id: str, part: str | None = None) -> str:
@@ -116,14 +165,15 @@ def answer_json(request: Request, answer: Answer) -> dict[str, Any]:
 @router.post("/api/ask", tags=["api"])
 def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
     """The minister's own words answering the question, cited down to the sub-question, with source links."""
-    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_policy)
+    app, policy = assistant_of(request), request.app.state.abstain_policy
+    answer = views.ask(app, body.question, body.filters, body.top_k, policy, body.turns())
     return answer_json(request, answer)
 
 
 @router.post("/api/similar", tags=["api"])
 def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
     """Eerder gesteld? The earlier documents most like a draft question, with their best parts and answers."""
-    found = views.similar(retriever_of(request), body.question, body.filters, body.top_k)
+    found = views.similar(assistant_of(request), body.question, body.filters, body.top_k)
     documents = []
     for s in found:
         d = s.to_dict()
@@ -136,7 +186,7 @@ def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
 @router.get("/api/documents/{doc_id}", tags=["api"], response_model=None)
 def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """A parsed document with its parts and which of them got an answer of their own."""
-    doc = retriever_of(request).docs.get(doc_id)
+    doc = assistant_of(request).document(doc_id)
     if doc is None:
         return _not_found(doc_id)
     return {
@@ -150,7 +200,7 @@ def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse
 def source_view(doc_id: str, request: Request, part: str | None = None) -> HTMLResponse:
     """The document as a page; `?part=3e` highlights that part (link to it with `#part-3e`)."""
     headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
-    doc = retriever_of(request).docs.get(doc_id)
+    doc = assistant_of(request).document(doc_id)
     if doc is None:
         return HTMLResponse(not_found_page(doc_id), status_code=404, headers=headers)
     return HTMLResponse(document_page(doc, part), headers=headers)

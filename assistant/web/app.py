@@ -13,7 +13,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +20,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from assistant.answer import AbstainPolicy
-from assistant.config import Settings
+from assistant.application import Assistant, open_assistant
+from assistant.config import Settings, go_offline
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -29,10 +29,8 @@ from assistant.errors import (
     IndexMissingError,
     StoreUnavailableError,
 )
-from assistant.retrieve import Retriever
-from assistant.service import open_retriever
 from assistant.types import Document
-from assistant.web import chat, widget
+from assistant.web import widget
 from assistant.web.api import router
 
 # Status per error class; the most specific class listed wins (see `_status`).
@@ -45,25 +43,25 @@ STATUS: dict[type[AssistantError], int] = {
 
 
 class Backend:
-    """The retriever, opened on first use when the server started before there was an index."""
+    """The assistant, opened on first use when the server started before there was an index."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.settings = settings
-        self._retriever = retriever
+        self._assistant = assistant
         self._lock = threading.Lock()
 
-    def get(self) -> Retriever:
-        """The retriever; IndexMissingError (-> 503) until `assistant ingest` has written an index."""
-        if self._retriever is None:
+    def get(self) -> Assistant:
+        """The assistant; IndexMissingError (-> 503) until `assistant ingest` has written an index."""
+        if self._assistant is None:
             with self._lock:
-                if self._retriever is None:
-                    self._retriever = open_retriever(self.settings)
-        return self._retriever
+                if self._assistant is None:
+                    self._assistant = open_assistant(self.settings)
+        return self._assistant
 
     def docs(self) -> list[Document]:
         """The documents known now, or none while there is no index or no store (the chat still starts)."""
         try:
-            return list(self.get().docs.values())
+            return self.get().documents()
         except (IndexMissingError, StoreUnavailableError):
             return []
 
@@ -95,12 +93,27 @@ async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _readable(error: dict[str, Any]) -> str:
+    loc = [part for part in error.get("loc", ()) if part != "body"]
+    if len(loc) >= 2 and loc[0] == "history" and isinstance(loc[1], int):
+        return _history_readable(loc[1] + 1, loc[2:], error)
     if error.get("type") == "question":
         return str(error["msg"])  # already Dutch / English (views.question_problem)
     if error.get("type") == "json_invalid":
         return "De aanvraag is geen geldige JSON. / The request body is not valid JSON."
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     return f"Ongeldige invoer in {where or 'de aanvraag'}. / Invalid input in {where or 'the request'}: {error['msg']}."
+
+
+def _history_readable(turn: int, where: Sequence[Any], error: dict[str, Any]) -> str:
+    """An error in one earlier turn of `history`, naming the turn (counted from 1, oldest first)."""
+    if error.get("type") == "question":
+        return f"Geschiedenis, beurt {turn}: {error['msg']}"
+    field = ".".join(str(part) for part in where) or "de beurt"
+    return (
+        f'Beurt {turn} van de geschiedenis is onleesbaar ({field}): verwacht {{"question": ..., "cited": ["doc#3e"]}}. '
+        f'/ History turn {turn} is malformed ({field}: {error["msg"]}): expected {{"question": ..., "cited": '
+        '["doc#3e"]}.'
+    )
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -112,15 +125,20 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(
     settings: Settings,
-    retriever: Retriever | None = None,
+    assistant: Assistant | None = None,
     cors_origins: Sequence[str] | None = None,
     abstain_policy: AbstainPolicy | None = None,
 ) -> FastAPI:
-    """The API, the source view and the chat on one FastAPI app; opens the index unless given a retriever.
+    """The API, the source view and the chat on one FastAPI app; opens the index unless given an assistant.
 
     `cors_origins`: the sites whose pages may call the API from a browser (default: none besides our own).
     """
-    backend = Backend(settings, retriever)
+    go_offline()  # before Gradio is imported: it reads its analytics switch then
+    import gradio as gr
+
+    from assistant.web import chat
+
+    backend = Backend(settings, assistant)
     docs = backend.docs()
     app = FastAPI(
         title="Parlement Q&A",
@@ -162,12 +180,12 @@ def serve(settings: Settings) -> None:
     """Run the app with uvicorn on settings.host:settings.port."""
     import uvicorn
 
-    retriever = None
+    assistant = None
     try:
-        retriever = open_retriever(settings)
+        assistant = open_assistant(settings)
     except (IndexMissingError, StoreUnavailableError) as err:
         print(f"{err} The server starts anyway and answers 503 until it can open the index.")
-    app = create_app(settings, retriever)
+    app = create_app(settings, assistant)
     url = f"http://{settings.host}:{settings.port}"
     print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -7,12 +7,13 @@ document text. An AssistantError becomes a chat message here (this is an edge); 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import gradio as gr
 
 from assistant.answer import AbstainPolicy
+from assistant.application import Assistant
 from assistant.errors import AssistantError
-from assistant.retrieve import Retriever
 from assistant.types import Document
 from assistant.web import views
 from assistant.web.markup import answer_html, message_html, similar_html
@@ -37,9 +38,10 @@ CSS = """
 .pqa-a mark { background: #fff3a3; color: inherit; padding: 0 .1em; }
 .pqa-related { margin: 1rem 0 .4rem; font-weight: 700; text-transform: uppercase; font-size: .8em; opacity: .75; }
 .pqa-meta { margin: 0 0 .4rem; opacity: .75; font-size: .9em; }
+.pqa-understood { margin: 0 0 .6rem; padding: .3rem .6rem; border-radius: 4px; background: #eef4ff; font-size: .92em; }
 """
 
-Getter = Callable[[], Retriever]
+Getter = Callable[[], Assistant]
 
 
 def theme() -> gr.themes.Base:
@@ -62,12 +64,33 @@ def form_filters(minister: str, department: str, party: str, date_from: str, dat
     return {k: v.strip() for k, v in given.items() if v and v.strip()}
 
 
-def reply(get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None) -> str:
+Turns = list[dict[str, Any]]
+"""The conversation as the chat keeps it (a gr.State): per turn the question, the parts cited ("doc#part") and what
+a follow-up was understood as; the last views.HISTORY_MAX_TURNS go with the next question."""
+
+
+def reply(
+    get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
+) -> str:
     """The chat's answer to a question as HTML; an AssistantError becomes a message the user can act on."""
+    return converse(get, question, filters, policy, turns)[0]
+
+
+def converse(
+    get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
+) -> tuple[str, dict[str, Any] | None]:
+    """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember (None
+    for a question that could not be asked: it is no part of the conversation)."""
+    history = [{"question": t["question"], "cited": t["cited"]} for t in (turns or [])][-views.HISTORY_MAX_TURNS :]
     try:
-        return answer_html(views.ask(get(), question, filters, 5, policy))
+        answer = views.ask(get(), question, filters, 5, policy, history)
     except AssistantError as err:
-        return message_html(str(err))
+        return message_html(str(err)), None
+    return answer_html(answer), {
+        "question": question.strip(),
+        "cited": views.cited(answer),
+        "understood": answer.understood,
+    }
 
 
 def earlier(get: Getter, draft: str) -> str:
@@ -89,22 +112,53 @@ def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
 
 
 def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
-    """The chat as a Blocks app; `get` returns the retriever (raising IndexMissingError while there is none)."""
+    """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none)."""
+
+    Shown = tuple[list[dict[str, str]], str, Turns, Any]
+
+    def answered(
+        question: str, history: list[dict[str, str]], turns: Turns, filters: dict[str, str], alone: bool
+    ) -> Shown:
+        answer, turn = converse(get, question, filters, policy, [] if alone else turns)
+        user = message_html(question.strip())
+        shown = [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+        if turn is None:
+            return shown, "", turns, gr.update(visible=False)
+        # A re-asked question takes the place of the follow-up it was read as.
+        turns = [*(turns[:-1] if alone else turns), turn][-views.HISTORY_MAX_TURNS :]
+        return shown, "", turns, gr.update(visible=bool(turn["understood"]))
 
     def respond(
         question: str,
         history: list[dict[str, str]],
+        turns: Turns,
         minister: str,
         department: str,
         party: str,
         date_from: str,
         date_to: str,
-    ) -> tuple[list[dict[str, str]], str]:
+    ) -> Shown:
         if not (question or "").strip():
-            return history, ""
-        answer = reply(get, question, form_filters(minister, department, party, date_from, date_to), policy)
-        user = message_html(question.strip())
-        return [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}], ""
+            return history, "", turns, gr.update()
+        filters = form_filters(minister, department, party, date_from, date_to)
+        return answered(question, history, turns, filters, alone=False)
+
+    def reask(
+        history: list[dict[str, str]],
+        turns: Turns,
+        minister: str,
+        department: str,
+        party: str,
+        date_from: str,
+        date_to: str,
+    ) -> Shown:
+        if not turns:
+            return history, "", turns, gr.update(visible=False)
+        filters = form_filters(minister, department, party, date_from, date_to)
+        return answered(turns[-1]["question"], history, turns, filters, alone=True)
+
+    def restart() -> Shown:
+        return [], "", [], gr.update(visible=False)
 
     def search_earlier(draft: str) -> str:
         return earlier(get, draft)
@@ -126,6 +180,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                 elem_id="pqa-chat",
                 placeholder="Stel hieronder een vraag of kies een voorbeeldvraag.",
             )
+            turns = gr.State([])
+            with gr.Row():
+                # Shown while the last answer is a follow-up's: asks its question again without the conversation.
+                again = gr.Button(
+                    "Stel als nieuwe vraag", size="sm", variant="secondary", visible=False, scale=0, elem_id="pqa-reask"
+                )
+                restart_button = gr.Button("Nieuw gesprek", size="sm", variant="secondary", scale=0, elem_id="pqa-new")
             with gr.Row():
                 question = gr.Textbox(
                     label="Uw vraag",
@@ -146,9 +207,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                 with gr.Row():
                     date_from = gr.Textbox(label="Gesteld vanaf", placeholder="JJJJ-MM-DD")
                     date_to = gr.Textbox(label="Gesteld tot en met", placeholder="JJJJ-MM-DD")
-            inputs = [question, chatbot, minister, department, party, date_from, date_to]
-            ask.click(respond, inputs, [chatbot, question], api_visibility="private")
-            question.submit(respond, inputs, [chatbot, question], api_visibility="private")
+            filter_inputs = [minister, department, party, date_from, date_to]
+            inputs = [question, chatbot, turns, *filter_inputs]
+            outputs = [chatbot, question, turns, again]
+            ask.click(respond, inputs, outputs, api_visibility="private")
+            question.submit(respond, inputs, outputs, api_visibility="private")
+            again.click(reask, [chatbot, turns, *filter_inputs], outputs, api_visibility="private")
+            restart_button.click(restart, [], outputs, api_visibility="private")
         with gr.Tab("Eerder gesteld?"):
             gr.Markdown(
                 "Plak het ontwerp van een schriftelijke vraag. U ziet de eerder gestelde vragen die er het meest "

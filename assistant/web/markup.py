@@ -75,8 +75,16 @@ def hit_html(hit: Hit, short: bool = False) -> str:
     )
 
 
+def understood_html(answer: Answer) -> str:
+    """The line above a follow-up's answer saying how it was read ("Ik begreep: ..."), or nothing."""
+    if not answer.understood:
+        return ""
+    return f'<p class="pqa-understood">{escape(answer.understood)}</p>'
+
+
 def answer_html(answer: Answer) -> str:
-    """The chat reply: the best document's parts first, then "Ook relevant", or the abstain message."""
+    """The chat reply: what a follow-up was understood as, the best document's parts first, then "Ook relevant",
+    or the abstain message."""
     if answer.abstained:
         body = f"<p>{escape(answer.message)}</p>"
         if answer.suggestions:
@@ -84,10 +92,10 @@ def answer_html(answer: Answer) -> str:
                 f"<li>{citation_link(h.citation)}: {escape(h.question[:160])}</li>" for h in answer.suggestions
             )
             body += f"<p>Misschien bedoelt u:</p><ul>{items}</ul>"
-        return f'<div class="pqa-answer pqa-abstain">{body}</div>'
+        return f'<div class="pqa-answer pqa-abstain">{understood_html(answer)}{body}</div>'
     primary = answer.hits[: answer.primary_count]
     related = answer.hits[answer.primary_count :]
-    body = "".join(hit_html(h) for h in primary)
+    body = understood_html(answer) + "".join(hit_html(h) for h in primary)
     if related:
         body += '<p class="pqa-related">Ook relevant</p>' + "".join(hit_html(h) for h in related)
     return f'<div class="pqa-answer">{body}</div>'

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.config import DEMO_KEY, SELF, WidgetKey
 from assistant.web import views
-from assistant.web.api import AskRequest, answer_json, retriever_of
+from assistant.web.api import AskRequest, answer_json, assistant_of
 
 PREFIX = "/api/widget/"
 BODY_MAX = 16_384
@@ -262,7 +262,8 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
     if not verdict.allowed or verdict.key is None:
         return JSONResponse({"detail": verdict.detail(), "reason": verdict.reason}, status_code=403)
     filters = {**body.filters, **verdict.key.filters}
-    answer = views.ask(retriever_of(request), body.question, filters, body.top_k, request.app.state.abstain_policy)
+    app, policy = assistant_of(request), request.app.state.abstain_policy
+    answer = views.ask(app, body.question, filters, body.top_k, policy, body.turns())
     data = answer_json(request, answer)
     shown = {
         "answers": answer.hits[: answer.primary_count],

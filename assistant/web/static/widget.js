@@ -6,6 +6,10 @@
  * Everything lives in a Shadow DOM, so the page's CSS and ours never meet. The widget talks only to the server this
  * script came from. Text from the server (documents, messages) is only ever inserted with textContent or
  * createTextNode, never as HTML: a document that quotes <script> shows it as text. Plain JavaScript, no build step.
+ *
+ * The conversation lives in the panel: each question goes with the earlier ones and the parts cited for them
+ * (`history`), so the server, which keeps nothing, can read "En bij Justitie?" as a follow-up. "Nieuw gesprek"
+ * forgets it.
  */
 (function () {
   "use strict";
@@ -18,6 +22,9 @@
   var BASE = new URL(".", script.src).href; // the server the script came from, with any path prefix
   var QUESTION_MAX = 2000;
   var CLIP = 1500; // characters of an answer shown, as in the chat; the source view has the rest
+  var HISTORY_TURNS = 10; // earlier turns sent with a question, as the server allows
+  var CITED_MAX = 10; // cited parts per turn, as the server allows
+  var BODY_BYTES = 16000; // the server refuses widget requests over 16,384 bytes: older turns are left out first
 
   var STRINGS = {
     nl: {
@@ -43,7 +50,11 @@
       unreachable: "De assistent is nu niet bereikbaar. Probeer het later opnieuw.",
       tooLong: "De vraag is te lang: {n} tekens, maximaal {max}.",
       refers: "vraag {part} verwijst naar vraag {ref}; hieronder het antwoord op vraag {ref}.",
-      newTab: " (opent in een nieuw tabblad)"
+      newTab: " (opent in een nieuw tabblad)",
+      reask: "Stel als nieuwe vraag",
+      reaskLabel: "Stel \u201c{question}\u201d als nieuwe vraag, los van het gesprek",
+      restart: "Nieuw gesprek",
+      restartLabel: "Nieuw gesprek: vergeet de vorige vragen"
     },
     en: {
       title: "Parliament Q&A",
@@ -68,7 +79,11 @@
       unreachable: "The assistant cannot be reached right now. Please try again later.",
       tooLong: "The question is too long: {n} characters, at most {max}.",
       refers: "question {part} refers to question {ref}; below is the answer to question {ref}.",
-      newTab: " (opens in a new tab)"
+      newTab: " (opens in a new tab)",
+      reask: "Ask as a new question",
+      reaskLabel: "Ask \u201c{question}\u201d as a new question, apart from the conversation",
+      restart: "New conversation",
+      restartLabel: "New conversation: forget the earlier questions"
     }
   };
 
@@ -105,6 +120,16 @@
     ".close { width: 34px; height: 34px; margin: 0; padding: 0; border: 0; border-radius: 6px;",
     "  background: transparent; color: #fff; font-size: 24px; line-height: 1; cursor: pointer; }",
     ".close:hover { background: rgba(255, 255, 255, .18); }",
+    ".head h2 { flex: 1; }",
+    ".restart { margin: 0; padding: 5px 10px; border: 1px solid rgba(255, 255, 255, .7); border-radius: 6px;",
+    "  background: transparent; color: #fff; font-size: 13px; font-weight: 600; cursor: pointer; white-space: nowrap; }",
+    ".restart:hover { background: rgba(255, 255, 255, .18); }",
+    ".understood { margin: 0 0 10px; padding: 6px 9px; border-radius: 6px; background: #eef4ff; color: #1f2328;",
+    "  font-size: 14px; }",
+    ".understood p { margin: 0 0 4px; }",
+    ".reask { margin: 0; padding: 3px 9px; border: 1px solid var(--pqa-accent); border-radius: 6px;",
+    "  background: #fff; color: var(--pqa-accent); font-size: 13px; font-weight: 600; cursor: pointer; }",
+    ".reask:disabled { opacity: .55; cursor: not-allowed; }",
     ".log { position: relative; flex: 1; display: flex; flex-direction: column; gap: 10px; overflow-y: auto;",
     "  padding: 14px; background: #f6f7f9; }",
     ".msg { margin: 0; padding: 9px 12px; border-radius: 10px; background: #fff; border: 1px solid #e1e4e8;",
@@ -235,8 +260,28 @@
     return node;
   }
 
-  function answerNode(answer) {
+  /* "Ik begreep: ..." above a follow-up's answer (the server's Dutch line, shown as it is), with one click to ask the
+   * same question apart from the conversation. */
+  function understoodNode(answer, reask) {
+    var node = el("div", "understood");
+    node.appendChild(el("p", "", answer.understood));
+    var again = el("button", "reask", T.reask);
+    again.type = "button";
+    again.setAttribute("aria-label", fill(T.reaskLabel, { question: answer.question || "" }));
+    again.addEventListener("click", function () {
+      if (reask(answer.question || "")) {
+        again.disabled = true;
+      }
+    });
+    node.appendChild(again);
+    return node;
+  }
+
+  function answerNode(answer, reask) {
     var box = el("div", "msg bot answer");
+    if (answer.understood && typeof answer.understood === "string") {
+      box.appendChild(understoodNode(answer, reask));
+    }
     if (answer.abstained) {
       // the server's Dutch message names the words no document uses; an English panel keeps its own sentence
       var dutch = T === STRINGS.nl && typeof answer.message === "string" && answer.message;
@@ -300,14 +345,18 @@
     closer.type = "button";
     closer.setAttribute("aria-label", T.close);
     closer.appendChild(el("span", "", "\u00d7")).setAttribute("aria-hidden", "true");
+    var restart = el("button", "restart", T.restart);
+    restart.type = "button";
+    restart.setAttribute("aria-label", T.restartLabel);
     head.appendChild(title);
+    head.appendChild(restart);
     head.appendChild(closer);
 
     var log = el("div", "log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
     log.setAttribute("aria-label", TITLE);
-    log.appendChild(el("p", "msg bot greeting", data.greeting || T.greeting));
+    var greeting = log.appendChild(el("p", "msg bot greeting", data.greeting || T.greeting));
 
     var form = el("form", "ask");
     var label = el("label", "sr-only", T.label);
@@ -344,6 +393,8 @@
     var checked = false;
     var refused = false;
     var busy = false;
+    var turns = []; // the conversation so far, oldest first: {question, cited: ["doc#part", ...]}
+    var generation = 0; // a new conversation ignores the answer to a question of the old one
 
     function show(node) {
       log.appendChild(node);
@@ -388,6 +439,32 @@
         });
     }
 
+    function cited(answer) {
+      if (answer.abstained) {
+        return [];
+      }
+      return (answer.answers || [])
+        .concat(answer.related || [])
+        .map(function (hit) {
+          return hit.citation.doc_id + "#" + hit.citation.part;
+        })
+        .slice(0, CITED_MAX);
+    }
+
+    // The request body with as many of the latest turns as the server's size cap allows.
+    function requestBody(question, alone) {
+      var history = alone ? [] : turns.slice(-HISTORY_TURNS);
+      var encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
+      for (;;) {
+        var body = JSON.stringify({ question: question, filters: FILTERS, history: history });
+        var size = encoder ? encoder.encode(body).length : body.length * 3;
+        if (size <= BODY_BYTES || !history.length) {
+          return body;
+        }
+        history = history.slice(1);
+      }
+    }
+
     function ask() {
       var question = box.value.trim();
       if (!question || busy || refused) {
@@ -397,11 +474,21 @@
         notice(fill(T.tooLong, { n: question.length, max: QUESTION_MAX }));
         return;
       }
-      busy = true;
       box.value = "";
       if (root.activeElement === send) {
         box.focus(); // after a click on "send", the next question is typed where the last one was
       }
+      put(question, false);
+    }
+
+    // Ask `question`, in the conversation or (`alone`) as a new question that takes the place of the follow-up it
+    // was read as. False when it cannot be asked now.
+    function put(question, alone) {
+      if (!question || busy || refused) {
+        return false;
+      }
+      busy = true;
+      var mine = generation;
       show(el("p", "msg user", question));
       var waiting = show(el("p", "msg busy", T.busy));
       log.setAttribute("aria-busy", "true");
@@ -411,7 +498,7 @@
         credentials: "omit",
         cache: "no-store",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question: question, filters: FILTERS })
+        body: requestBody(question, alone)
       })
         .then(function (r) {
           return r
@@ -425,8 +512,17 @@
         })
         .then(function (res) {
           waiting.remove();
+          if (mine !== generation) {
+            return; // the conversation was restarted while this one was asked
+          }
           if (res.status === 200) {
-            show(answerNode(res.body));
+            if (alone) {
+              turns.pop();
+            }
+            turns = turns.concat([{ question: question, cited: cited(res.body) }]).slice(-HISTORY_TURNS);
+            show(answerNode(res.body, function (again) {
+              return put(again, true);
+            }));
           } else if (res.status === 403) {
             refuse(res.body.reason);
           } else if (res.status === 429) {
@@ -446,10 +542,29 @@
           });
         })
         .then(function () {
-          busy = false;
-          log.removeAttribute("aria-busy");
+          if (mine === generation) {
+            busy = false;
+            log.removeAttribute("aria-busy");
+          }
           send.disabled = refused;
         });
+      return true;
+    }
+
+    function startOver() {
+      generation += 1;
+      turns = [];
+      Array.prototype.slice.call(log.children).forEach(function (node) {
+        if (node !== greeting && !node.classList.contains("refusal")) {
+          node.remove();
+        }
+      });
+      busy = false;
+      log.removeAttribute("aria-busy");
+      if (!refused) {
+        box.value = "";
+        box.focus();
+      }
     }
 
     function open() {
@@ -475,6 +590,7 @@
       }
     });
     closer.addEventListener("click", close);
+    restart.addEventListener("click", startOver);
     wrap.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && !panel.hidden) {
         e.preventDefault();

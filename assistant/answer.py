@@ -1,18 +1,17 @@
 """Question + Hits to an Answer: the minister's own words, grouped by document, with the best sentences marked.
 
-Extractive only: nothing is generated. Decides whether to abstain, from the dense similarity of the best hit
-(calibrated on the dev set). Retrieval and formatting for a particular screen happen elsewhere.
+Extractive only: nothing is generated. Decides whether to abstain, from retrieval's Evidence (calibrated on the
+dev set). Retrieval and formatting for a particular screen happen elsewhere.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from assistant.retrieve import looks_english
-from assistant.types import Hit, Span
+from assistant import text
+from assistant.types import Evidence, Hit, Retrieval, Span
 
 NO_ANSWER = "Ik vond geen antwoord op deze vraag in de schriftelijke vragen."
 
@@ -32,14 +31,15 @@ class AbstainPolicy:
     coverage_weight: float = 0.05
     unknown_words: float = 0.885
 
-    def abstains(self, question: str, top: Hit) -> bool:
-        if top.similarity is None:
+    def abstains(self, evidence: Evidence) -> bool:
+        e = evidence
+        if e.similarity is None:
             return False
-        if looks_english(question) or top.coverage is None:
-            return top.similarity < self.english
-        if top.unknown_words and top.similarity < self.unknown_words:
+        if e.english or e.coverage is None:
+            return e.similarity < self.english
+        if e.unknown_words and e.similarity < self.unknown_words:
             return True
-        return top.similarity + self.coverage_weight * top.coverage < self.dutch
+        return e.similarity + self.coverage_weight * e.coverage < self.dutch
 
 
 NEVER = AbstainPolicy(dutch=-1.0, english=-1.0, unknown_words=-1.0)
@@ -56,12 +56,6 @@ RELATED_MAX = 3
 
 # a dot between digits ("107.384") does not end a sentence
 _SENTENCE = re.compile(r"(?:[^.!?;\n]|(?<=\d)\.(?=\d))+(?:[.!?;]+|\n|$)")
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset(
-    "de het een en van in op te is zijn was werd werden voor met aan door dat die dit deze er hoe hoeveel wat "
-    "welke wie wanneer waar of om ook nog niet wel als bij tot uit naar over u uw ik we wij the of and to in is "
-    "how many what which who was were for by".split()
-)
 
 
 @dataclass(frozen=True)
@@ -74,32 +68,41 @@ class Answer:
     abstained: bool = False
     message: str = ""
     suggestions: tuple[Hit, ...] = field(default=())
+    evidence: Evidence = field(default_factory=Evidence)
+    """What retrieval found about the question as a whole (similarity, coverage, unknown words)."""
+    resolved: Any = None
+    """For a question asked in a conversation: the followup.Resolved it was searched as (what was understood)."""
+
+    @property
+    def understood(self) -> str:
+        """One Dutch line for above the answer ("Ik begreep: ..."); empty for a question taken as it stands."""
+        r = self.resolved
+        return str(r.understood) if r is not None and r.followup else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "abstained": self.abstained,
             "message": self.message,
+            "evidence": self.evidence.to_dict(),
+            "understood": self.understood,
+            "resolved": self.resolved.to_dict() if self.resolved is not None else None,
             "answers": [h.to_dict() for h in self.hits[: self.primary_count]],
             "related": [h.to_dict() for h in self.hits[self.primary_count :]],
             "suggestions": [h.to_dict() for h in self.suggestions],
         }
 
 
-def _stem(word: str) -> str:
-    return word.lower()[:6]
-
-
-def highlight(question: str, text: str, max_sentences: int = 2) -> tuple[Span, ...]:
-    """Offsets of the sentences of `text` that share the most content words with `question`."""
-    terms = {_stem(w) for w in _WORD.findall(question) if w.lower() not in _STOP and len(w) > 1}
+def highlight(question: str, answer: str, max_sentences: int = 2) -> tuple[Span, ...]:
+    """Offsets of the sentences of `answer` that share the most content words (stemmed, as the keyword side sees
+    them) with `question`."""
+    terms = set(text.terms(question))
     if not terms:
         return ()
     scored: list[tuple[float, Span]] = []
-    for m in _SENTENCE.finditer(text):
+    for m in _SENTENCE.finditer(answer):
         sentence = m.group(0)
-        words = {_stem(w) for w in _WORD.findall(sentence)}
-        overlap = len(terms & words)
+        overlap = len(terms & set(text.terms(sentence)))
         if overlap:
             has_number = any(ch.isdigit() for ch in sentence)
             lo = m.start() + (len(sentence) - len(sentence.lstrip()))
@@ -110,21 +113,28 @@ def highlight(question: str, text: str, max_sentences: int = 2) -> tuple[Span, .
     return tuple(sorted(span for _, span in scored[:max_sentences]))
 
 
-def no_answer(top: Hit) -> str:
+def no_answer(evidence: Evidence) -> str:
     """The plain "not found", naming the question's words that no document uses."""
-    if not top.unknown_words:
+    if not evidence.unknown_words:
         return NO_ANSWER
-    words = ", ".join(f"'{w}'" for w in top.unknown_words)
+    words = ", ".join(f"'{w}'" for w in evidence.unknown_words)
     return f"{NO_ANSWER} Geen enkele vraag of antwoord vermeldt {words}."
 
 
-def compose(question: str, hits: Sequence[Hit], policy: AbstainPolicy = NEVER) -> Answer:
-    """Group the hits into an answer, or abstain when the best one is not good enough."""
+def compose(question: str, retrieval: Retrieval, policy: AbstainPolicy = NEVER) -> Answer:
+    """Group the hits into an answer, or abstain when the evidence is not good enough."""
+    hits = retrieval.hits
     if not hits:
-        return Answer(question, abstained=True, message=NO_ANSWER)
+        return Answer(question, abstained=True, message=NO_ANSWER, evidence=retrieval.evidence)
     top = hits[0]
-    if policy.abstains(question, top):
-        return Answer(question, abstained=True, message=no_answer(top), suggestions=tuple(hits[:3]))
+    if policy.abstains(retrieval.evidence):
+        return Answer(
+            question,
+            abstained=True,
+            message=no_answer(retrieval.evidence),
+            suggestions=tuple(hits[:3]),
+            evidence=retrieval.evidence,
+        )
     best_doc = top.citation.doc_id
     primary = [h for h in hits if h.citation.doc_id == best_doc][:PRIMARY_MAX]
     related: list[Hit] = []
@@ -134,4 +144,4 @@ def compose(question: str, hits: Sequence[Hit], policy: AbstainPolicy = NEVER) -
             related.append(h)
             seen.add(h.citation.doc_id)
     shown = [replace(h, highlights=highlight(question, h.answer)) for h in primary + related]
-    return Answer(question, hits=tuple(shown), primary_count=len(primary))
+    return Answer(question, hits=tuple(shown), primary_count=len(primary), evidence=retrieval.evidence)

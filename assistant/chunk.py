@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.types import Document, Part
+from assistant.types import Document, Part, PartKey
 
 CHUNKER_VERSION = "2"
 PIECE_CHARS = 1200
@@ -40,7 +40,8 @@ class Chunk:
 
 
 def part_id(doc_id: str, label: str) -> str:
-    return f"{doc_id}#{label}"
+    """A part's first chunk id, "doc#3e" (later pieces add "~1", "~2"): the same string as its PartKey."""
+    return str(PartKey(doc_id, label))
 
 
 def fingerprint(doc: Document, chunks: list[Chunk] | None = None) -> str:
@@ -95,11 +96,7 @@ def context_text(doc: Document) -> str:
     return f"{doc.title}. {intro}" if intro else doc.title
 
 
-KEYWORDS_VERSION = "2"
-"""Changes when part_search_text does, so that ingest rebuilds an older keyword index."""
-
-
 def part_search_text(doc: Document, part: Part) -> str:
     """The words the keyword side matches for a part: title, the question's introduction (the context the parts
-    share), the part's question and the answer it resolves to."""
+    share), the part's question and the answer it resolves to. Change index.keywords.KEYWORDS_VERSION with it."""
     return f"{doc.title}\n{doc.intro}\n{part.question}\n{doc.answer_for(part.label)}"

@@ -1,15 +1,23 @@
-"""The `assistant` command: parse, ingest, ask, serve and eval. Errors become one red line and exit status 1."""
+"""The `assistant` command: parse, ingest, ask, serve and eval. Errors become one red line and exit status 1.
+
+Heavy libraries (torch, chromadb, gradio) are imported inside the command that needs them, so `assistant parse`
+and `--help` start fast.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from assistant.config import Settings, go_offline
 from assistant.errors import AssistantError, ParseError
+from assistant.filters import FILTER_KEYS
 
 RED, DIM, BOLD, RESET = "\033[31m", "\033[2m", "\033[1m", "\033[0m"
 
@@ -23,7 +31,8 @@ def _err(text: str) -> None:
     print(f"{prefix}{text}{suffix}", file=sys.stderr)
 
 
-def _field_map(spec: str | None):  # noqa: ANN202 - returns FieldMap | None
+def _field_map(spec: str | None) -> Any:
+    """The --fields mapping (a FieldMap), or None."""
     from assistant.parse.records import FieldMap
 
     if not spec:
@@ -64,10 +73,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluate import load_jsonl, score_alignment, write_metrics
+    from assistant.evaluate.alignment import score_alignment
+    from assistant.evaluate.compare import write_metrics
+    from assistant.evaluate.gold import load_jsonl
 
-    if not args.alignment and not args.questions:
-        raise AssistantError("nothing to evaluate: give --alignment FILE (with --corpus) and/or --questions FILE")
+    if not args.alignment and not args.questions and not args.conversations:
+        raise AssistantError(
+            "nothing to evaluate: give --alignment FILE (with --corpus), --questions FILE and/or --conversations FILE"
+        )
     report = Path(args.report)
     status = 0
     if args.alignment:
@@ -85,7 +98,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 docs[item.doc_id] = item
         result = score_alignment(gold, docs)
         path = write_metrics(report, "alignment", result.metrics())
-        from assistant.report import write_alignment_report
+        from assistant.evaluate.report import write_alignment_report
 
         write_alignment_report(report, result)
         print(
@@ -98,14 +111,65 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"  {doc_id}: not found in the corpus")
         print(_color(f"wrote {path}", DIM))
     if args.questions:
-        from assistant.evaluate_questions import run_question_eval
-
-        status = max(status, run_question_eval(args))
+        status = max(status, _question_eval(args, report))
+    if args.conversations:
+        status = max(status, _conversation_eval(args, report))
     return max(status, _compare_and_bars(args, report))
 
 
+def _conversation_eval(args: argparse.Namespace, report: Path) -> int:
+    from assistant.application import Assistant
+    from assistant.evaluate.run import conversation_eval
+    from assistant.retrieve import RetrievalSettings
+
+    retrieval = RetrievalSettings(mode=args.mode, fusion=args.fusion)
+    app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=retrieval)
+    c = conversation_eval(app, Path(args.conversations), report)
+    f, base = c["followup"], c["baselines"]["no-history"]["followup"]
+    print(
+        f"conversations ({c['conversations']}, {c['followups']} follow-ups): follow-up part_hit5 {f['part_hit5']:.3f} "
+        f"(no history {base['part_hit5']:.3f})  fact_recall1 {f['fact_recall1']:.3f} "
+        f"(no history {base['fact_recall1']:.3f})  abstain_acc {f['abstain_accuracy']:.3f}  "
+        f"p95 {_ms(c['latency_ms']['p95'])}"
+    )
+    for kind, m in c["by_kind"].items():
+        b = c["baselines"]["no-history"]["by_kind"].get(kind, {})
+        shown = "abstain_accuracy" if kind == "abstain" else "part_hit5"
+        print(f"  {kind} ({m['cases']}): {shown} {m[shown]:.3f} (no history {b.get(shown, 0):.3f})")
+    return 0
+
+
+def _question_eval(args: argparse.Namespace, report: Path) -> int:
+    from assistant.application import Assistant
+    from assistant.evaluate.run import question_eval
+    from assistant.retrieve import RetrievalSettings
+
+    retrieval = RetrievalSettings(mode=args.mode, fusion=args.fusion)
+    app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=retrieval)
+    result = question_eval(app, Path(args.questions), report, progress=not args.quiet)
+    for problem in result.problems:
+        _err(f"skipped gold line {problem}")
+    q = result.blocks["questions"]
+    print(
+        f"questions ({q['cases']}): part_hit1 {q['part_hit1']:.3f}  part_hit5 {q['part_hit5']:.3f}  "
+        f"part_mrr10 {q['part_mrr10']:.3f}  doc_hit5 {q['doc_hit5']:.3f}  fact_recall1 {q['fact_recall1']:.3f}  "
+        f"abstain_acc {q['abstain_accuracy']:.3f}  false_abstain {q['false_abstain_rate']:.3f}  "
+        f"p95 {_ms(q['latency_ms']['p95'])}"
+    )
+    for name, b in result.blocks["baselines"].items():
+        p95 = _ms(b["latency_ms"]["p95"])
+        print(f"  {name}: doc_hit5 {b['doc_hit5']:.3f}  fact_recall1 {b['fact_recall1']:.3f}  p95 {p95}")
+    print(_color(f"wrote {result.metrics_path}", DIM))
+    return 0
+
+
+def _ms(value: float) -> str:
+    """Milliseconds as printed: whole ones, or one decimal below 10 ms (a keyword search takes under one)."""
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
 def _compare_and_bars(args: argparse.Namespace, report: Path) -> int:
-    from assistant.evaluate import check_bars, compare, parse_bars
+    from assistant.evaluate.compare import check_bars, compare, parse_bars
 
     metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
     if args.compare:
@@ -121,6 +185,147 @@ def _compare_and_bars(args: argparse.Namespace, report: Path) -> int:
     for failure in failures:
         _err(f"below the bar: {failure}")
     return 3 if failures else 0
+
+
+def _index_dir(args: argparse.Namespace) -> Path:
+    return Path(args.index) if getattr(args, "index", None) else args.settings.index_dir
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters")
+    g.add_argument("--minister", help="exact minister (as in the document)")
+    g.add_argument("--department", help="exact department (as in the document)")
+    g.add_argument("--party", help="party of the member who asked")
+    g.add_argument("--asker", help="member who asked")
+    g.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="asked on or after this date")
+    g.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="asked on or before this date")
+    g.add_argument("--doc", dest="doc_id", help="only this document id")
+
+
+def filters_from(args: argparse.Namespace) -> dict[str, str]:
+    return {k: getattr(args, k) for k in FILTER_KEYS if getattr(args, k, None)}
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def _ingest(settings: Settings, index_dir: Path, paths: Sequence[str], **kwargs: Any) -> Any:
+    from assistant.application import Assistant
+    from assistant.errors import NothingToIngestError
+
+    app = Assistant.open(settings, index_dir=index_dir, create=True)
+    try:
+        return app.ingest([Path(p) for p in paths], **kwargs)
+    except NothingToIngestError as err:
+        for failure in err.report.failures:
+            _err(f"failed: {failure}")
+        raise
+    finally:
+        app.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    index_dir = _index_dir(args)
+    mapping = _field_map(args.fields)
+    report = _ingest(
+        args.settings, index_dir, args.paths, rebuild=args.rebuild, mapping=mapping, progress=not args.quiet
+    )
+    for failure in report.failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    print(report.summary())
+    if report.failures:
+        print(f"{len(report.failures)} input(s) could not be read; the rest is in {index_dir}/", file=sys.stderr)
+        return 2
+    return 0
+
+
+# ---------------------------------------------------------------- ask
+
+
+def _wrap(text: str, indent: str = "    ") -> str:
+    return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.application import Assistant
+    from assistant.retrieve import RetrievalSettings
+
+    app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=RetrievalSettings(mode=args.mode))
+    answer = app.ask(args.question, filters_from(args), args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer: Any) -> str:
+    lines: list[str] = []
+    if answer.abstained:
+        lines.append(answer.message)
+        if answer.suggestions:
+            lines.append("Misschien bedoelt u:")
+            for hit in answer.suggestions:
+                lines.append(f"  - {hit.citation.label()}: {hit.question[:90]}")
+        return "\n".join(lines)
+    for i, hit in enumerate(answer.hits):
+        c = hit.citation
+        if i == answer.primary_count:
+            lines += ["", "Ook relevant:"]
+        lines.append(f"[{i + 1}] {c.label()}")
+        lines.append(_wrap(f"Vraag: {hit.question}"))
+        if c.via_ref:
+            lines.append(
+                f"    (vraag {c.part} verwijst naar vraag {c.via_ref}; dit is het antwoord op vraag {c.via_ref})"
+            )
+        lines.append(_wrap(hit.answer if len(hit.answer) < 1200 else hit.answer[:1200] + " ..."))
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# ---------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.web.app import serve
+
+    settings = args.settings
+    if args.port:
+        settings = replace(settings, port=args.port)
+    if args.host:
+        settings = replace(settings, host=args.host)
+    if args.index:
+        settings = replace(settings, index_dir=Path(args.index))
+    if args.ingest:
+        print(_ingest(settings, settings.index_dir, args.ingest).summary())
+    serve(settings)
+    return 0
+
+
+def _add_index_commands(sub: Any) -> None:
+    i = sub.add_parser("ingest", help="parse, embed and index documents (only what changed)")
+    i.add_argument("paths", nargs="+", help="files or folders (.txt, .pdf, .jsonl)")
+    i.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX)")
+    i.add_argument("--rebuild", action="store_true", help="start from an empty index")
+    i.add_argument("--fields", help="JSONL field mapping, e.g. 'id=nr,question=vraag,answer=antwoord'")
+    i.add_argument("--quiet", action="store_true", help="no progress bar")
+    i.set_defaults(func=cmd_ingest)
+
+    a = sub.add_parser("ask", help="ask a question; prints the cited answer")
+    a.add_argument("question")
+    a.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX)")
+    a.add_argument("--top-k", type=int, default=5, help="how many parts to show (default 5)")
+    a.add_argument("--json", action="store_true", help="print the answer as JSON")
+    a.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help=argparse.SUPPRESS)
+    add_filter_options(a)
+    a.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("serve", help="run the chat, source view, widget and JSON API")
+    s.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX)")
+    s.add_argument("--ingest", nargs="+", metavar="PATH", help="ingest these first (only what changed)")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (default 7860)")
+    s.set_defaults(func=cmd_serve)
 
 
 # ---------------------------------------------------------------- main
@@ -141,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--alignment", help="sub-question alignment gold (JSONL)")
     e.add_argument("--corpus", nargs="+", help="corpus files or folders the alignment gold refers to")
     e.add_argument("--questions", help="questions with gold answers (JSONL)")
+    e.add_argument("--conversations", help="follow-up conversations with gold on every turn (JSONL, FORMAT.md §4)")
     e.add_argument("--index", help="index folder to evaluate (default: settings)")
     e.add_argument("--report", required=True, help="folder for metrics.json and report.html")
     e.add_argument("--fields", help="JSONL field mapping for --corpus")
@@ -158,17 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_eval)
 
-    _add_later_commands(sub)
+    _add_index_commands(sub)
     return parser
-
-
-def _add_later_commands(sub: argparse._SubParsersAction) -> None:
-    """Commands whose modules import heavy libraries: imported only when run."""
-    try:
-        from assistant.cli_index import add_commands
-    except ImportError:
-        return
-    add_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

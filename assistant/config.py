@@ -30,6 +30,9 @@ def go_offline() -> None:
         os.environ.setdefault(key, value)
 
 
+ENCODERS = ("torch", "onnx", "onnx-int8")
+"""What may run the embedding model (ASSISTANT_ENCODER): sentence-transformers on torch, or its ONNX export."""
+
 SELF = "self"
 """In a widget key's origins: the server's own origin, whatever host and port it is reached at."""
 _KEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -74,6 +77,8 @@ class Settings:
     index_dir: Path = Path("index")
     cache_dir: Path = _default_cache()
     model: str = "multilingual-e5-small"
+    encoder: str = "torch"
+    """What runs the model: one of ENCODERS. An index is searched with the encoder that built it."""
     chroma_url: str | None = None
     """A Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; None keeps the index in `index_dir`."""
     collection: str = "parts"
@@ -109,6 +114,13 @@ class Settings:
             updates["cache_dir"] = Path(e["ASSISTANT_CACHE"])
         if e.get("ASSISTANT_MODEL"):
             updates["model"] = e["ASSISTANT_MODEL"]
+        if e.get("ASSISTANT_ENCODER"):
+            encoder = e["ASSISTANT_ENCODER"].strip().lower()
+            if encoder not in ENCODERS:
+                raise ConfigError(
+                    f"ASSISTANT_ENCODER must be one of {', '.join(ENCODERS)}, got {e['ASSISTANT_ENCODER']!r}"
+                )
+            updates["encoder"] = encoder
         if e.get("ASSISTANT_CHROMA_URL"):
             updates["chroma_url"] = e["ASSISTANT_CHROMA_URL"]
         for key, name in (
@@ -235,10 +247,10 @@ def _widget_key(path: Path, name: str, raw: Any) -> WidgetKey:
     filters = raw.get("filters", {})
     if not isinstance(filters, dict) or not all(isinstance(v, str) for v in filters.values()):
         raise ConfigError(f'{where}: "filters" must be an object of strings, e.g. {{"department": "Onderwijs"}}')
-    from assistant.index import validate_filters  # lazily: the index module pulls in the chunker
+    from assistant.filters import Filters
 
     try:
-        checked = validate_filters(filters)
+        checked = Filters.parse(filters).as_dict()
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     return WidgetKey(name, tuple(origins), filters=checked, **limits)

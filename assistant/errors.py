@@ -3,12 +3,15 @@
 AssistantError
  ├── ConfigError          a setting or option is wrong
  ├── ParseError           one input file or record cannot be read (.path says which)
+ ├── NothingToIngestError an ingest read no document at all (.report says what failed)
  ├── IndexMissingError    no index where one was expected
  ├── IndexMismatchError   the index was built with another model or dimension
  └── StoreUnavailableError  the vector store (e.g. a Chroma server) cannot be reached
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class AssistantError(Exception):
@@ -26,6 +29,14 @@ class ParseError(AssistantError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class NothingToIngestError(AssistantError):
+    """An ingest read no document at all; the index was left as it was. `.report` is the IngestReport."""
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class IndexMissingError(AssistantError):

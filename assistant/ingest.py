@@ -7,7 +7,6 @@ run resumes cleanly. Bad files are reported in the result and never stop the oth
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,9 +15,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.chunk import Chunk, chunk_document, context_text, fingerprint
-from assistant.embed import Embedder
-from assistant.errors import ParseError
-from assistant.index import Index, Manifest, VectorStore, chunk_metadata, context_collection, now_iso
+from assistant.embed import Embedder, encoder_of
+from assistant.errors import NothingToIngestError, ParseError
+from assistant.index import Index, Manifest
+from assistant.index.docs import now_iso
 from assistant.parse import FieldMap, read_paths
 from assistant.types import Document
 
@@ -49,11 +49,11 @@ class IngestReport:
     def summary(self) -> str:
         rate = ""
         if self.docs_embedded and self.seconds > 0:
+            outside = max(0.0, self.seconds - self.embed_seconds)
             rate = (
                 f"; {self.docs_embedded / self.seconds:.1f} docs/s, {self.parts_embedded / self.seconds:.1f} parts/s, "
                 f"{self.chunks_embedded / max(self.embed_seconds, 1e-9):.1f} chunks/s while embedding, "
-                f"{100 * (self.seconds - self.embed_seconds) / max(self.embed_seconds, 1e-9):.0f}% spent outside "
-                f"embedding"
+                f"{100 * outside / self.seconds:.0f}% of the time spent outside embedding"
             )
         return (
             f"{self.docs_seen} documents: {self.docs_new} new, {self.docs_changed} changed, "
@@ -64,41 +64,21 @@ class IngestReport:
         )
 
 
-def clear_index(index_dir: Path) -> None:
-    """Remove what `ingest` writes in index_dir (leaves other files, such as a README, alone)."""
-    for name in ("bm25", "bm25.tmp", "docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm", "manifest.json"):
-        path = index_dir / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-
-
 def ingest(
     paths: Iterable[Path],
-    index_dir: Path,
+    index: Index,
     embedder_factory: Callable[[], Embedder],
     *,
     model_name: str,
-    chroma_url: str | None = None,
-    collection: str = "parts",
     rebuild: bool = False,
     mapping: FieldMap | None = None,
     progress: bool = True,
 ) -> IngestReport:
-    """Bring the index up to date with the documents under `paths`."""
+    """Bring the index up to date with the documents under `paths`. Reading nothing at all is an AssistantError
+    that leaves the index as it was (a new one is not created)."""
     start = time.perf_counter()
     report = IngestReport()
-    manifest = Manifest.read(index_dir)
-    if rebuild:
-        # through the client, not by removing files: Chroma keeps one shared client per path in a process
-        name = manifest.collection if manifest else collection
-        VectorStore.drop(index_dir, chroma_url, name, context_collection(name))
-        clear_index(index_dir)
-        manifest = None
-    if manifest is not None and manifest.model != model_name:
-        manifest.check(model_name, manifest.dim, index_dir)  # raises with the rebuild hint
-
+    paths = list(paths)
     docs: dict[str, Document] = {}
     for item in read_paths(paths, mapping):
         if isinstance(item, ParseError):
@@ -107,42 +87,56 @@ def ingest(
             docs[item.doc_id] = item  # a later copy of the same id wins
     report.docs_seen = len(docs)
     report.parse_seconds = time.perf_counter() - start
+    if not docs:
+        where = ", ".join(str(p) for p in paths) or "(no paths)"
+        reasons = "; ".join(str(f) for f in report.failures[:3])
+        raise NothingToIngestError(
+            f"No document could be read from {where}"
+            + (f" ({reasons}{'; ...' if len(report.failures) > 3 else ''})" if reasons else "")
+            + f". The index in {index.dir} was left as it was.",
+            report,
+        )
 
-    index = Index(index_dir, manifest.collection if manifest else collection, chroma_url)
-    try:
-        known = index.docs.fingerprints()
-        todo: list[tuple[Document, str, list[Chunk]]] = []
-        for doc in docs.values():
-            chunks = chunk_document(doc)
-            fp = fingerprint(doc, chunks)
-            if doc.doc_id in known and known[doc.doc_id][0] == fp:
-                report.docs_unchanged += 1
-                continue
-            report.docs_changed += doc.doc_id in known
-            report.docs_new += doc.doc_id not in known
-            todo.append((doc, fp, chunks))
+    manifest = index.manifest
+    if rebuild:
+        index.clear()
+        manifest = None
+    if manifest is not None and manifest.model != model_name:
+        manifest.check(model_name, manifest.dim, index.dir)  # raises with the rebuild hint
 
-        # a changed document gets a new context; an index from before contexts existed gets them all, once
-        contexts = [doc for doc, _, _ in todo]
-        if index.contexts.count() < index.docs.count():
-            have = set(index.contexts.all_ids()) | {doc.doc_id for doc in contexts}
-            contexts += [doc for doc in index.docs.all() if doc.doc_id not in have]
-        if todo or contexts:
-            embedder = embedder_factory()
-            if manifest is None:
-                manifest = Manifest(model=model_name, dim=embedder.dim, collection=collection, created=now_iso())
-                manifest.write(index_dir)
-            manifest.check(model_name, embedder.dim, index_dir)
-            _embed_and_store(index, todo, known, embedder, report, progress)
-            _embed_contexts(index, contexts, embedder, report, progress)
-        elif manifest is None:
-            Manifest(model=model_name, dim=0, collection=collection, created=now_iso()).write(index_dir)
+    known = index.fingerprints()
+    todo: list[tuple[Document, str, list[Chunk]]] = []
+    for doc in docs.values():
+        chunks = chunk_document(doc)
+        fp = fingerprint(doc, chunks)
+        if doc.doc_id in known and known[doc.doc_id][0] == fp:
+            report.docs_unchanged += 1
+            continue
+        report.docs_changed += doc.doc_id in known
+        report.docs_new += doc.doc_id not in known
+        todo.append((doc, fp, chunks))
 
-        report.stale_removed += _reconcile(index)
-        if todo or not index.keywords_current():
-            index.write_keywords(index.docs.all())
-    finally:
-        index.close()
+    # a changed document gets a new context; an index from before contexts existed gets them all, once
+    contexts = [doc for doc, _, _ in todo]
+    changing = {doc.doc_id for doc in contexts}
+    contexts += [doc for doc in index.documents_without_context() if doc.doc_id not in changing]
+    if todo or contexts:
+        embedder = embedder_factory()
+        used = encoder_of(embedder)
+        if manifest is None:
+            manifest = Manifest(
+                model=model_name, dim=embedder.dim, collection=index.collection, created=now_iso(), encoder=used
+            )
+            manifest.write(index.dir)  # first, so that a run killed midway leaves an index the rerun completes
+        manifest.check(model_name, embedder.dim, index.dir, used)
+        _embed_and_store(index, todo, known, embedder, report, progress)
+        _embed_contexts(index, contexts, embedder, report, progress)
+
+    report.stale_removed += index.reconcile()
+    if todo or not index.keywords_current():
+        index.write_keywords()
+    if manifest is not None and (todo or contexts or report.stale_removed):
+        manifest.next_generation().write(index.dir)  # last: a reader that sees the new generation sees it all
     report.seconds = time.perf_counter() - start
     return report
 
@@ -169,41 +163,33 @@ def _embed_and_store(
         t = time.perf_counter()
         vectors = embedder.embed_passages([c.text for _, c in pending])
         report.embed_seconds += time.perf_counter() - t
-        index.vectors.upsert(
-            [c.chunk_id for _, c in pending],
-            vectors,
-            [c.text for _, c in pending],
-            [chunk_metadata(d, c) for d, c in pending],
-        )
+        index.store_chunks(pending, vectors)
         report.chunks_embedded += len(pending)
         for doc, _ in pending:
             remaining[doc.doc_id] -= 1
             if remaining[doc.doc_id] == 0:
                 _, fp, chunks = by_id[doc.doc_id]
-                new_ids = [c.chunk_id for c in chunks]
                 old_ids = known.get(doc.doc_id, ("", []))[1]
-                stale = set(old_ids) - set(new_ids)
-                index.vectors.delete(stale)
-                report.stale_removed += len(stale)
-                index.docs.put(doc, fp, new_ids)
+                report.stale_removed += index.record(doc, fp, [c.chunk_id for c in chunks], old_ids)
                 report.parts_embedded += len(doc.parts)
                 docs_done += 1
-        index.docs.commit()
+        index.commit()
         bar.update(len(pending))
         bar.set_postfix(docs=f"{docs_done}/{len(todo)}", parts=report.parts_embedded, refresh=False)
         pending.clear()
 
-    for doc, _fp, chunks in todo:
+    for doc, fp, chunks in todo:
         remaining[doc.doc_id] = len(chunks)
         if not chunks:
-            index.docs.put(doc, _fp, [])
+            old_ids = known.get(doc.doc_id, ("", []))[1]
+            report.stale_removed += index.record(doc, fp, [], old_ids)
             continue
         for chunk in chunks:
             pending.append((doc, chunk))
             if len(pending) >= BATCH_CHUNKS:
                 flush()
     flush()
-    index.docs.commit()
+    index.commit()
     bar.close()
 
 
@@ -218,22 +204,7 @@ def _embed_contexts(
         t = time.perf_counter()
         vectors = embedder.embed_passages(texts)
         report.embed_seconds += time.perf_counter() - t
-        index.contexts.upsert([d.doc_id for d in batch], vectors, texts, [{"doc_id": d.doc_id} for d in batch])
+        index.store_contexts(batch, texts, vectors)
         report.contexts_embedded += len(batch)
         bar.update(len(batch))
     bar.close()
-
-
-def _reconcile(index: Index) -> int:
-    """Delete vectors no recorded document owns (left by an interrupted run); returns how many."""
-    fingerprints = index.docs.fingerprints()
-    expected = {cid for _, ids in fingerprints.values() for cid in ids}
-    orphans: set[str] = set()
-    if index.vectors.count() != len(expected):
-        orphans = set(index.vectors.all_ids()) - expected
-        index.vectors.delete(orphans)
-    if index.contexts.count() != len(fingerprints):
-        gone = set(index.contexts.all_ids()) - set(fingerprints)
-        index.contexts.delete(gone)
-        orphans |= gone
-    return len(orphans)

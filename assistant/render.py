@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from assistant.parse.referral import is_referral
+from assistant.text import is_referral
 from assistant.types import Document, Part
 
 REF_WORDS = {

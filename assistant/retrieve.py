@@ -1,38 +1,40 @@
-"""Question (+ filters) to ranked parts: dense search in Chroma and Dutch BM25, fused by reciprocal rank.
+"""Question (+ filters) to ranked parts and the evidence for answering: dense search and Dutch BM25 over the
+index, fused by assistant.fusion.
 
-Works at the level of parts: chunk hits are folded into their part, and every hit carries its citation. Also
-offers the same search as a LangChain `BaseRetriever`. Composing the reply shown to users is answer.py's job.
+Works on a snapshot of the index (documents, keywords, filter columns) that `reload` swaps in one assignment, so a
+question is always answered from one generation of the index. Composing the reply is answer.py's job.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
-from assistant.chunk import part_id
+from assistant import fusion, text
 from assistant.embed import Embedder
-from assistant.index import Index, matches, validate_filters, where_clause
-from assistant.parse.referral import is_referral
-from assistant.types import Citation, Document, Hit
+from assistant.filters import FIELD_KEYS, Filters, date_number
+from assistant.index import Index, KeywordIndex
+from assistant.types import Citation, Document, Evidence, Hit, PartKey, Retrieval
 
-# English function words that are not also Dutch words ("in", "is", "was", "of" are both)
-_EN_WORDS = frozenset(
-    "the and to were how many much what which who when why does did do are for by with from has have "
-    "this that there their will would could should about".split()
-)
+Mode = Literal["hybrid", "dense", "bm25"]
+Fusion = Literal["scores", "rrf"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+FUSIONS: tuple[Fusion, ...] = ("scores", "rrf")
+MASK_CACHE = 64
+"""Filter masks kept per snapshot: a server sees few distinct filter sets (a widget key's, the chat's)."""
+PART_VECTOR_CACHE = 100_000
+"""Part vectors kept per snapshot once fetched (~150 MB at most for e5-small); document contexts are all kept."""
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
     """How the two sides are fused; the defaults were chosen on the dev set (see README, Evaluate)."""
 
-    mode: str = "hybrid"
-    """"hybrid", "dense" or "bm25"."""
-    fusion: str = "scores"
+    mode: Mode = "hybrid"
+    fusion: Fusion = "scores"
     """How hybrid mode fuses: "scores" (cosine similarity plus the weighted keyword score, relative to the best one)
     or "rrf" (reciprocal rank fusion)."""
     keyword_weight: float = 0.05
@@ -54,28 +56,77 @@ class RetrievalSettings:
     doc_weight: float = 0.3
     """Weight of the document-level evidence (the best part of the same document) added to each part."""
 
-
-def looks_english(text: str) -> bool:
-    words = re.findall(r"[a-z]+", text.lower())
-    if not words:
-        return False
-    return sum(w in _EN_WORDS for w in words) / len(words) >= 0.15
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {self.fusion!r}: use 'scores' or 'rrf'")
 
 
 @dataclass(frozen=True)
 class Ranked:
     """A part with its fused score and the raw evidence behind it."""
 
-    doc_id: str
-    part: str
+    key: PartKey
     score: float
     dense: float | None
     bm25: float | None
 
 
-def _ranked(key: str, score: float, dense: float | None, bm25: float | None) -> Ranked:
-    doc_id, _, label = key.partition("#")
-    return Ranked(doc_id, label, score, dense, bm25)
+@dataclass
+class Snapshot:
+    """What retrieval reads of one generation of the index, swapped in whole by `Retriever.reload`."""
+
+    docs: dict[str, Document]
+    keywords: KeywordIndex
+    generation: int = 0
+    row: dict[PartKey, int] = field(default_factory=dict)
+    row_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """For each keyword row, the position of its document in `doc_ids`."""
+    doc_ids: list[str] = field(default_factory=list)
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per filter field, one value per document (in `doc_ids` order); dates as numbers, -1 when unknown."""
+    masks: dict[Filters, np.ndarray] = field(default_factory=dict)
+    referral: dict[PartKey, bool] = field(default_factory=dict)
+    contexts: dict[str, np.ndarray] = field(default_factory=dict)
+    """Document context vectors fetched so far (the store is asked once per document, not once per question)."""
+    part_vectors: dict[PartKey, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, docs: dict[str, Document], keywords: KeywordIndex, generation: int = 0) -> Snapshot:
+        doc_ids = list(docs)
+        position = {d: i for i, d in enumerate(doc_ids)}
+        columns = {k: np.array([getattr(docs[d], k) or "" for d in doc_ids], dtype=object) for k in FIELD_KEYS}
+        columns["date"] = np.array([date_number(docs[d].date) or -1 for d in doc_ids], dtype=np.int64)
+        row_doc = np.array([position.get(k.doc_id, -1) for k in keywords.keys], dtype=np.int64)
+        row = {k: i for i, k in enumerate(keywords.keys)}
+        return cls(docs, keywords, generation, row, row_doc, doc_ids, columns)
+
+    def row_mask(self, filters: Filters) -> np.ndarray:
+        """Which keyword rows the filters allow (cached per filter set)."""
+        mask = self.masks.get(filters)
+        if mask is None:
+            allowed = np.ones(len(self.doc_ids), dtype=bool)
+            for key, value in filters.fields_set().items():
+                allowed &= self.columns[key] == value
+            low, high = filters.date_range
+            dates = self.columns["date"]
+            if low is not None:
+                allowed &= dates >= low
+            if high is not None:
+                allowed &= (dates >= 0) & (dates <= high)
+            mask = np.append(allowed, False)[self.row_doc]  # row_doc -1 (a row of no document): not allowed
+            if len(self.masks) >= MASK_CACHE:
+                self.masks.pop(next(iter(self.masks)))
+            self.masks[filters] = mask
+        return mask
+
+    def is_referral(self, key: PartKey) -> bool:
+        """Whether the part's answer only sends the question to another minister (cached per part)."""
+        if key not in self.referral:
+            doc = self.docs.get(key.doc_id)
+            self.referral[key] = doc is not None and text.is_referral(doc.answer_for(key.label))
+        return self.referral[key]
 
 
 class Retriever:
@@ -87,161 +138,146 @@ class Retriever:
         self.settings = settings or RetrievalSettings()
         if self.settings.mode != "bm25" and embedder is None:
             raise ValueError("dense and hybrid retrieval need an embedder")
-        if self.settings.fusion not in ("scores", "rrf"):
-            raise ValueError(f"unknown fusion {self.settings.fusion!r}: use 'scores' or 'rrf'")
-        self.reload()
+        self.snapshot = self._read()
+
+    def _read(self) -> Snapshot:
+        manifest = self.index.manifest
+        docs = {d.doc_id: d for d in self.index.documents()}
+        return Snapshot.build(docs, self.index.read_keywords(), manifest.generation if manifest else 0)
 
     def reload(self) -> None:
-        """Pick up documents and keywords written by a later ingest."""
-        self.docs: dict[str, Document] = {d.doc_id: d for d in self.index.docs.all()}
-        self.keywords = self.index.read_keywords()
-        self._part_doc = [key.split("#", 1)[0] for key in self.keywords.keys]
-        self._row = {key: i for i, key in enumerate(self.keywords.keys)}
-        self._referral: dict[str, bool] = {}
+        """Pick up documents and keywords written by a later ingest (swapped in whole)."""
+        self.snapshot = self._read()
 
     # -- the two sides
 
-    def dense(
-        self, question: str, filters: Mapping[str, str], k: int, vector: np.ndarray | None = None
-    ) -> list[tuple[str, float]]:
-        assert self.embedder is not None
-        vector = self.embedder.embed_queries([question])[0] if vector is None else vector
-        best: dict[str, float] = {}
-        for chunk_id, sim, meta in self.index.vectors.query(vector, k, where_clause(filters)):
-            key = part_id(str(meta.get("doc_id")), str(meta.get("part"))) if meta else chunk_id.split("~")[0]
-            if sim > best.get(key, -1.0):
-                best[key] = sim
-        return sorted(best.items(), key=lambda kv: -kv[1])
-
-    def similarities(self, vector: np.ndarray, keys: list[str]) -> dict[str, float]:
-        """Cosine similarity of the question to parts that dense search did not return (their first chunk)."""
-        if not keys:
-            return {}
-        stored = self.index.vectors.get_vectors(keys)
-        return {key: float(v @ vector) for key, v in stored.items()}
-
-    def keyword_scores(self, question: str, filters: Mapping[str, str]) -> np.ndarray:
+    def _keyword_scores(self, snap: Snapshot, terms: list[str], filters: Filters) -> np.ndarray:
         """The BM25 score of every indexed part (row order of the keyword index), zero where filters exclude it."""
-        scores = self.keywords.scores(question)
+        scores = snap.keywords.scores(terms)
         if scores.size and filters:
-            allowed = {d for d, doc in self.docs.items() if matches(doc, filters)}
-            mask = np.fromiter((d in allowed for d in self._part_doc), dtype=bool, count=len(self._part_doc))
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(snap.row_mask(filters), scores, 0.0)
         return scores
 
-    def bm25(
-        self, question: str, filters: Mapping[str, str], k: int, scores: np.ndarray | None = None
-    ) -> list[tuple[str, float]]:
-        scores = self.keyword_scores(question, filters) if scores is None else scores
+    @staticmethod
+    def _keyword_top(snap: Snapshot, scores: np.ndarray, k: int) -> list[tuple[PartKey, float]]:
         if scores.size == 0:
             return []
         top = np.argsort(-scores)[:k]
-        return [(self.keywords.keys[i], float(scores[i])) for i in top if scores[i] > 0]
-
-    def is_referral(self, key: str) -> bool:
-        """Whether the part's answer only sends the question to another minister (cached per part)."""
-        if key not in self._referral:
-            doc_id, _, label = key.partition("#")
-            doc = self.docs.get(doc_id)
-            self._referral[key] = doc is not None and is_referral(doc.answer_for(label))
-        return self._referral[key]
+        return [(snap.keywords.keys[i], float(scores[i])) for i in top if scores[i] > 0]
 
     # -- fusion
 
-    def rank(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Ranked]:
+    def rank(self, question: str, filters: Filters, top_k: int = 10, vector: np.ndarray | None = None) -> list[Ranked]:
         """Parts ranked for the question under the filters."""
+        return self._rank(self.snapshot, question, text.terms(question), filters, top_k, vector)
+
+    def _rank(
+        self,
+        snap: Snapshot,
+        question: str,
+        terms: list[str],
+        filters: Filters,
+        top_k: int,
+        vector: np.ndarray | None = None,
+    ) -> list[Ranked]:
         s = self.settings
-        f = validate_filters(filters)
-        vector = self.embedder.embed_queries([question])[0] if self.embedder and s.mode != "bm25" else None
-        dense = self.dense(question, f, s.dense_candidates, vector) if vector is not None else []
-        keyword = self.keyword_scores(question, f) if s.mode in ("bm25", "hybrid") else np.zeros(0)
-        bm25 = self.bm25(question, f, s.bm25_candidates, keyword) if s.mode in ("bm25", "hybrid") else []
+        if vector is None and self.embedder is not None and s.mode != "bm25":
+            vector = self.embedder.embed_queries([question])[0]
+        dense = self.index.dense(vector, s.dense_candidates, filters) if vector is not None else []
+        keyword = self._keyword_scores(snap, terms, filters) if s.mode != "dense" else np.zeros(0)
+        bm25 = self._keyword_top(snap, keyword, s.bm25_candidates) if s.mode != "dense" else []
         if s.mode == "dense":
-            return [_ranked(key, sim, sim, None) for key, sim in dense[:top_k]]
+            return [Ranked(key, sim, sim, None) for key, sim in dense[:top_k]]
         if s.mode == "bm25":
-            return [_ranked(key, sc, None, sc) for key, sc in bm25[:top_k]]
+            return [Ranked(key, sc, None, sc) for key, sc in bm25[:top_k]]
         assert vector is not None
         # parts found by keywords alone get their own similarity: it is scored, and it is the evidence for abstaining
         sims = dict(dense)
-        sims.update(self.similarities(vector, [k for k, _ in bm25 if k not in sims]))
-        english = looks_english(question)
+        sims.update(self._similarities(snap, vector, [k for k, _ in bm25 if k not in sims]))
+        english = text.looks_english(question)
+        candidates = [*sims, *(k for k, _ in bm25 if k not in sims)]
+        kw = {k: float(keyword[snap.row[k]]) for k in candidates if k in snap.row}
         if s.fusion == "rrf":
-            fused = self._rrf(dense, bm25, s.bm25_weight_en if english else s.bm25_weight)
+            fused = fusion.rrf(dense, bm25, s.dense_weight, s.bm25_weight_en if english else s.bm25_weight, s.rrf_k)
         else:
-            fused = self._scores(sims, bm25, keyword, s.keyword_weight_en if english else s.keyword_weight)
-            fused = self._with_context(vector, fused)
+            penalised = {k for k in candidates if snap.is_referral(k)}
+            fused = fusion.by_scores(
+                sims,
+                kw,
+                [k for k, _ in bm25],
+                float(keyword.max()) if keyword.size else 0.0,
+                s.dense_weight,
+                s.keyword_weight_en if english else s.keyword_weight,
+                penalised,
+                s.referral_penalty,
+            )
+            if s.context_weight and fused:
+                contexts = self._context_similarities(snap, vector, sorted({k.doc_id for k in fused}))
+                if contexts is not None:
+                    fused = fusion.add_document_scores(fused, contexts, s.context_weight)
         if s.doc_weight:
-            doc_best: dict[str, float] = {}
-            for key, score in fused.items():
-                d = key.split("#", 1)[0]
-                doc_best[d] = max(doc_best.get(d, -np.inf), score)
-            fused = {k: v + s.doc_weight * doc_best[k.split("#", 1)[0]] for k, v in fused.items()}
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:top_k]
-        return [
-            _ranked(key, score, sims.get(key), float(keyword[self._row[key]]) if key in self._row else None)
-            for key, score in ranked
-        ]
+            fused = fusion.add_document_best(fused, s.doc_weight)
+        return [Ranked(key, score, sims.get(key), kw.get(key)) for key, score in fusion.top(fused, top_k)]
 
-    def _rrf(self, dense: list[tuple[str, float]], bm25: list[tuple[str, float]], wb: float) -> dict[str, float]:
-        s = self.settings
-        fused: dict[str, float] = {}
-        for rank, (key, _) in enumerate(dense):
-            fused[key] = fused.get(key, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-        for rank, (key, _) in enumerate(bm25):
-            fused[key] = fused.get(key, 0.0) + wb / (s.rrf_k + rank + 1)
-        return fused
+    def evidence(
+        self, question: str, best: Hit | None, terms: list[str] | None = None, snap: Snapshot | None = None
+    ) -> Evidence:
+        """How well `question` is answered at all, judged on its best hit: the basis of abstaining."""
+        english = text.looks_english(question)
+        snap = snap or self.snapshot
+        doc = snap.docs.get(best.citation.doc_id) if best is not None else None
+        if best is None or doc is None:
+            return Evidence(english=english)
+        return Evidence(
+            similarity=best.similarity,
+            coverage=coverage(snap.keywords, text.terms(question) if terms is None else terms, doc),
+            unknown_words=tuple(snap.keywords.unknown_words(question)),
+            english=english,
+        )
 
-    def _scores(
-        self, sims: dict[str, float], bm25: list[tuple[str, float]], keyword: np.ndarray, wk: float
-    ) -> dict[str, float]:
-        """Cosine similarity plus `wk` times the BM25 score relative to the best one, less the referral penalty."""
-        s = self.settings
-        floor = min(sims.values(), default=0.0)  # only for a part missing from the vector store
-        best = float(keyword.max()) if keyword.size else 0.0
-        fused: dict[str, float] = {}
-        for key in list(sims) + [k for k, _ in bm25 if k not in sims]:
-            kw = float(keyword[self._row[key]]) / best if best > 0 and key in self._row else 0.0
-            score = s.dense_weight * sims.get(key, floor) + wk * kw
-            fused[key] = score - (s.referral_penalty if self.is_referral(key) else 0.0)
-        return fused
+    def _similarities(self, snap: Snapshot, vector: np.ndarray, keys: list[PartKey]) -> dict[PartKey, float]:
+        """Cosine similarity to parts the dense side did not return, from vectors cached in the snapshot."""
+        missing = [k for k in keys if k not in snap.part_vectors]
+        if missing:
+            fetched = self.index.part_vectors(missing)
+            if len(snap.part_vectors) + len(fetched) > PART_VECTOR_CACHE:
+                snap.part_vectors.clear()
+            snap.part_vectors.update(fetched)
+        return {k: float(snap.part_vectors[k] @ vector) for k in keys if k in snap.part_vectors}
 
-    def _with_context(self, vector: np.ndarray, fused: dict[str, float]) -> dict[str, float]:
-        """Each part plus `context_weight` times its document's context similarity. Left out when a candidate
-        document has no context vector (an index from before they existed, until the next ingest adds them)."""
-        w = self.settings.context_weight
-        doc_ids = sorted({key.split("#", 1)[0] for key in fused})
-        if not w or not doc_ids:
-            return fused
-        stored = self.index.contexts.get_vectors(doc_ids)
-        if len(stored) < len(doc_ids):
-            return fused
-        sims = {doc_id: float(v @ vector) for doc_id, v in stored.items()}
-        return {key: score + w * sims[key.split("#", 1)[0]] for key, score in fused.items()}
-
-    def search(self, question: str, filters: Mapping[str, Any] | None = None, top_k: int = 10) -> list[Hit]:
-        """Ranked parts as Hits with their citation and the answer text a reader should see."""
-        hits: list[Hit] = []
-        terms = self.keywords.terms(question)
-        for r in self.rank(question, filters, top_k):
-            doc = self.docs.get(r.doc_id)
-            if doc is None:
-                continue
-            hit = make_hit(doc, r.part, r.score, r.dense)
-            if hit is not None:
-                if not hits:  # the evidence for abstaining is judged on the best hit only
-                    unknown = tuple(self.keywords.unknown_words(question))
-                    hit = replace(hit, coverage=self.coverage(terms, doc), unknown_words=unknown)
-                hits.append(hit)
-        return hits
-
-    def coverage(self, terms: list[str], doc: Document) -> float | None:
-        """Share of the question's content words (IDF-weighted) that occur in the document; None without words."""
-        wanted = set(terms)
-        if not wanted:
+    def _context_similarities(self, snap: Snapshot, vector: np.ndarray, doc_ids: list[str]) -> dict[str, float] | None:
+        """Cosine similarity to each document's context; None when one of them has none (an index from before
+        contexts existed, until its next ingest adds them)."""
+        missing = [d for d in doc_ids if d not in snap.contexts]
+        if missing:
+            snap.contexts.update(self.index.context_vectors(missing))
+        if any(d not in snap.contexts for d in doc_ids):
             return None
-        present = set(self.keywords.terms(f"{doc.title}\n{doc.question_text}\n{doc.answer_text}"))
-        total = sum(self.keywords.idf(t) for t in wanted)
-        return sum(self.keywords.idf(t) for t in wanted & present) / total if total else None
+        return {d: float(snap.contexts[d] @ vector) for d in doc_ids}
+
+    def search(self, question: str, filters: Filters | Mapping[str, Any] | None = None, top_k: int = 10) -> Retrieval:
+        """Ranked parts as Hits with their citation and the answer text a reader should see, and the evidence."""
+        snap = self.snapshot
+        f = Filters.parse(filters)
+        terms = text.terms(question)
+        hits: list[Hit] = []
+        for r in self._rank(snap, question, terms, f, top_k):
+            doc = snap.docs.get(r.key.doc_id)
+            hit = make_hit(doc, r.key.label, r.score, r.dense) if doc is not None else None
+            if hit is not None:
+                hits.append(hit)
+        evidence = self.evidence(question, hits[0] if hits else None, terms, snap)
+        return Retrieval(tuple(hits), evidence)
+
+
+def coverage(keywords: KeywordIndex, terms: list[str], doc: Document) -> float | None:
+    """Share of the question's content words (IDF-weighted) that occur in the document; None without words."""
+    wanted = set(terms)
+    if not wanted:
+        return None
+    present = set(text.terms(f"{doc.title}\n{doc.question_text}\n{doc.answer_text}"))
+    total = sum(keywords.idf(t) for t in wanted)
+    return sum(keywords.idf(t) for t in wanted & present) / total if total else None
 
 
 def make_hit(doc: Document, label: str, score: float, similarity: float | None = None) -> Hit | None:
@@ -262,10 +298,3 @@ def make_hit(doc: Document, label: str, score: float, similarity: float | None =
     return Hit(
         citation=citation, score=score, question=part.question, answer=doc.answer_for(label), similarity=similarity
     )
-
-
-def as_langchain(retriever: Retriever, filters: Mapping[str, Any] | None = None, top_k: int = 5) -> Any:
-    """The retriever as a LangChain `BaseRetriever` returning `Document`s with citation metadata."""
-    from assistant.lc import PartRetriever
-
-    return PartRetriever(retriever=retriever, filters=dict(filters or {}), top_k=top_k)

@@ -9,9 +9,26 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from string import ascii_lowercase
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 Span = tuple[int, int]
+RefKind = Literal["reference", "joint", "items", "whole"]
+
+
+class PartKey(NamedTuple):
+    """A part of a document: ("sv_2024_0213", "3e"); written "sv_2024_0213#3e" where a string is needed."""
+
+    doc_id: str
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.doc_id}#{self.label}"
+
+    @classmethod
+    def parse(cls, key: str) -> PartKey:
+        """ "doc#3e" -> PartKey("doc", "3e"); a chunk id's piece suffix ("doc#3e~1") is dropped."""
+        doc_id, _, label = key.partition("#")
+        return cls(doc_id, label.split("~", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -23,7 +40,7 @@ class Part:
     answer: str = ""
     ref: str | None = None
     """The label whose answer text answers this part, when it has none of its own (reference or range)."""
-    ref_kind: str | None = None
+    ref_kind: RefKind | None = None
     """Why `ref` is set: "reference" ("Zie vraag 1"), "joint" ("1. en 2." / "1. tot 4."), "items" (a number
     answered through its lettered items), "whole" (an unnumbered answer answers every part)."""
     question_span: Span | None = None
@@ -44,6 +61,9 @@ class Part:
             if d.get(key) is not None:
                 d[key] = tuple(d[key])
         return cls(**d)
+
+
+OPTIONAL_DOCUMENT_FIELDS = ("addressee", "answer_date", "numbers")
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,12 @@ class Document:
     url: str | None = None
     unassigned: tuple[Span, ...] = ()
     """Spans of `answer_text` that belong to no part (labels, preamble, closing lines)."""
+    addressee: str | None = None
+    """Who the question was put to, where that differs from who answered ("de Minister van Asiel en Migratie")."""
+    answer_date: str | None = None
+    """ISO date the answer was received, where the source gives it (Tweede Kamer: "ontvangen")."""
+    numbers: tuple[str, ...] = ()
+    """The source's own document numbers ("AH 601", "2024Z17331", "zie ook AH 426")."""
 
     def part(self, label: str) -> Part | None:
         for p in self.parts:
@@ -112,6 +138,10 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["parts"] = [p.to_dict() for p in self.parts]
+        # fields added later appear only when set, so documents parsed before them keep their exact JSON
+        for key in OPTIONAL_DOCUMENT_FIELDS:
+            if not d[key]:
+                del d[key]
         return d
 
     @classmethod
@@ -120,6 +150,7 @@ class Document:
         d["parts"] = tuple(Part.from_dict(p) for p in d.get("parts", ()))
         d["themes"] = tuple(d.get("themes", ()))
         d["unassigned"] = tuple(tuple(s) for s in d.get("unassigned", ()))
+        d["numbers"] = tuple(d.get("numbers", ()))
         return cls(**d)
 
 
@@ -161,13 +192,40 @@ class Hit:
     """Offsets into `answer` of the sentences that best match the question."""
     similarity: float | None = None
     """Cosine similarity of the question to the part's best chunk, when dense search found it."""
-    coverage: float | None = None
-    """Share of the question's content words (IDF-weighted) found in the hit's document (best hit only)."""
-    unknown_words: tuple[str, ...] = ()
-    """Words of the question that no document uses, not even inside a compound (best hit only)."""
+
+    @property
+    def key(self) -> PartKey:
+        return PartKey(self.citation.doc_id, self.citation.part)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["citation"] = self.citation.to_dict()
         d["highlights"] = [list(s) for s in self.highlights]
         return d
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval knows about how well a question is answered at all: the basis of abstaining."""
+
+    similarity: float | None = None
+    """Cosine similarity of the question to the best hit, when the dense side ran."""
+    coverage: float | None = None
+    """Share of the question's content words (IDF-weighted) found in the best hit's document."""
+    unknown_words: tuple[str, ...] = ()
+    """Words of the question that no document uses, not even inside a compound."""
+    english: bool = False
+    """Whether the question was read as English (it then shares few words with Dutch documents)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["unknown_words"] = list(self.unknown_words)
+        return d
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits for a question and the evidence for answering it."""
+
+    hits: tuple[Hit, ...] = ()
+    evidence: Evidence = field(default_factory=Evidence)

@@ -6,8 +6,8 @@ page `/` and a source view `/doc/...` still answer; counts every error, reports 
     .venv/bin/python eval/load.py --url http://127.0.0.1:7860 --questions ../shared/eval/be2017-dev.questions.jsonl
 
 Without --url it starts the app (what `assistant serve` runs) in a child process over --index, or over corpus/
-ingested into a temporary index, with the real model or the deterministic fake embedder of tests/fakes.py. Traffic
-goes to loopback only: a --url on another host is refused. It stops by itself: the clients stop sending after T
+ingested into a temporary index, with the real model or the deterministic hashing embedder (ASSISTANT_MODEL=fake).
+Traffic goes to loopback only: a --url on another host is refused. It stops by itself: the clients stop sending after T
 seconds and every request has a timeout. Writes load.json into --out (when given), prints a table, and exits 1 when
 any request or probe failed. It measures; it does not decide what is fast enough.
 """
@@ -271,36 +271,18 @@ def serve_child(index: Path, embedder: str, port: int, ingest_from: Path | None)
     from assistant.config import Settings, go_offline
 
     go_offline()
-    from assistant.index import Index
-    from assistant.ingest import ingest
-    from assistant.retrieve import Retriever
-    from assistant.service import make_embedder, open_retriever
+    from assistant.application import Assistant
     from assistant.web.app import create_app
 
     settings = replace(
         Settings.from_env(), index_dir=index, host="127.0.0.1", port=port, forwarded_allow_ips=("127.0.0.1",)
     )
     if embedder == "fake":
-        from tests.fakes import FakeEmbedder
-
-        if ingest_from:
-            ingest(
-                [ingest_from], index, FakeEmbedder, model_name="fake", chroma_url=settings.chroma_url, progress=False
-            )
-        retriever = Retriever(Index.open_existing(index, settings.chroma_url), FakeEmbedder())
-    else:
-        if ingest_from:
-            ingest(
-                [ingest_from],
-                index,
-                lambda: make_embedder(settings),
-                model_name=settings.model,
-                chroma_url=settings.chroma_url,
-                progress=False,
-            )
-        retriever = open_retriever(settings)
-    app = create_app(settings, retriever)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+        settings = replace(settings, model="fake")  # the model-free hashing embedder
+    app = Assistant.open(settings, create=bool(ingest_from))
+    if ingest_from:
+        app.ingest([ingest_from], progress=False)
+    uvicorn.run(create_app(settings, app), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

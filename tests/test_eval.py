@@ -9,10 +9,13 @@ import pytest
 
 from assistant.cli import main as cli_main
 from assistant.errors import ConfigError
-from assistant.evaluate import check_bars, compare, parse_bars
-from assistant.evaluate_questions import Case, Outcome, has_facts, load_cases, score_cases
+from assistant.evaluate.compare import check_bars, compare, parse_bars
+from assistant.evaluate.gold import Case, load_cases
+from assistant.evaluate.metrics import Outcome, has_facts, score_cases
+from assistant.index import Index
 from assistant.ingest import ingest
 from tests.conftest import CORPUS, ROOT, shared_path
+from tests.fakes import FakeEmbedder
 
 
 def _case(cid: str, gold: list[tuple[str, str]], facts: tuple[str, ...] = (), kind: str = "paraphrase") -> Case:
@@ -122,7 +125,7 @@ def test_project_gold_set_passes_its_bars(
 ) -> None:
     """The regression gate CI runs: parsing + retrieval over corpus/ with the real model must stay above the bars."""
     index_dir = tmp_path / "idx"
-    ingest([CORPUS], index_dir, lambda: e5_embedder, model_name="multilingual-e5-small", progress=False)  # type: ignore[arg-type,return-value]
+    ingest([CORPUS], Index.open(index_dir), lambda: e5_embedder, model_name="multilingual-e5-small", progress=False)  # type: ignore[arg-type,return-value]
     monkeypatch.setenv("ASSISTANT_CACHE", str(e5_cache))
     report = tmp_path / "report"
     args = [
@@ -167,6 +170,40 @@ def test_project_gold_set_passes_its_bars(
 
 
 def test_latency_below_10_ms_prints_with_a_decimal_not_as_zero() -> None:
-    from assistant.evaluate_questions import _ms
+    from assistant.cli import _ms
 
     assert [_ms(0.46), _ms(9.94), _ms(83.04)] == ["0.5 ms", "9.9 ms", "83 ms"]
+
+
+def test_conversation_eval_writes_the_format_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`assistant eval --conversations`: every turn with its history, the no-history baseline, FORMAT.md §4 keys."""
+    index_dir = tmp_path / "idx"
+    ingest([CORPUS], Index.open(index_dir), FakeEmbedder, model_name="fake", progress=False)
+    monkeypatch.setenv("ASSISTANT_MODEL", "fake")
+    turns = [
+        {
+            "question": "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?",
+            "gold": [{"doc": "sv_2023_0302", "part": "1"}],
+            "facts": ["74,6 km"],
+            "filters": {},
+        },
+        {
+            "question": "En hoeveel werd daarin geïnvesteerd?",
+            "gold": [{"doc": "sv_2023_0302", "part": "2"}],
+            "facts": ["118.412.000 euro"],
+            "filters": {},
+        },
+    ]
+    gold = tmp_path / "conv.jsonl"
+    gold.write_text(json.dumps({"id": "c1", "lang": "nl", "kind": "same-doc", "turns": turns}) + "\n", encoding="utf-8")
+    report = tmp_path / "report"
+    args = ["eval", "--conversations", str(gold), "--index", str(index_dir), "--report", str(report), "--quiet"]
+    assert cli_main(args) == 0
+    c = json.loads((report / "metrics.json").read_text(encoding="utf-8"))["conversations"]
+    assert (c["conversations"], c["turns"], c["followups"]) == (1, 2, 1)
+    assert set(c["followup"]) >= {"part_hit1", "part_hit5", "part_mrr10", "doc_hit5", "fact_recall1"}
+    assert {"abstain_accuracy", "false_abstain_rate"} <= set(c["followup"])
+    assert set(c["first_turn"]) == {"part_hit5", "fact_recall1"} and c["first_turn"]["part_hit5"] == 1.0
+    assert "same-doc" in c["by_kind"] and "no-history" in c["baselines"]
+    assert set(c["latency_ms"]) == {"p50", "p95", "max"}
+    assert "<h2>Conversations</h2>" in (report / "report.html").read_text(encoding="utf-8")

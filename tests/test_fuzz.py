@@ -19,9 +19,8 @@ from schemathesis.checks import not_a_server_error
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.ingest import ingest
-from assistant.retrieve import Retriever
 from assistant.web.app import Backend, create_app
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, fake_assistant
 from tests.fakes import FakeEmbedder
 
 EXAMPLES = 100
@@ -40,9 +39,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """APP serving the sample corpus (fake embedder) for this module's tests."""
     folder = tmp_path_factory.mktemp("fuzz") / "idx"
-    ingest([CORPUS], folder, FakeEmbedder, model_name="fake", progress=False)
+    ingest([CORPUS], Index.open(folder), FakeEmbedder, model_name="fake", progress=False)
     before = APP.state.backend
-    APP.state.backend = Backend(Settings(index_dir=folder), Retriever(Index.open_existing(folder), FakeEmbedder()))
+    APP.state.backend = Backend(Settings(index_dir=folder), fake_assistant(folder))
     yield APP
     APP.state.backend = before
 

@@ -22,17 +22,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant import index as index_module
-from assistant import service
 from assistant.answer import NEVER
 from assistant.config import Settings
 from assistant.errors import StoreUnavailableError
 from assistant.index import Index
+from assistant.index import vectors as index_module
 from assistant.ingest import ingest
-from assistant.retrieve import Retriever
 from assistant.web.app import create_app
 from assistant.web.chat import reply
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import CORPUS, ROOT, fake_assistant
 from tests.fakes import FakeEmbedder
 
 FIETS = "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
@@ -117,7 +115,7 @@ def running(chroma: ChromaServer) -> Iterator[ChromaServer]:
 @pytest.fixture(scope="module")
 def index_dir(chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("outage") / "idx"
-    ingest([CORPUS], folder, FakeEmbedder, model_name="fake", chroma_url=chroma.url, progress=False)
+    ingest([CORPUS], Index.open(folder, chroma.url), FakeEmbedder, model_name="fake", progress=False)
     assert not (folder / "chroma").exists()  # the vectors are on the server
     return folder
 
@@ -125,7 +123,7 @@ def index_dir(chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory) ->
 def _app(index_dir: Path, url: str) -> FastAPI:
     # the load below comes from one loopback client: no per-client limit in the way of what this test measures
     settings = Settings(index_dir=index_dir, chroma_url=url, model="fake", client_per_minute=1_000_000)
-    return create_app(settings, Retriever(Index.open_existing(index_dir, url), FakeEmbedder()))
+    return create_app(settings, fake_assistant(index_dir, url))
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +200,6 @@ def test_a_stalled_chroma_fails_within_the_timeout_not_never(
 def test_app_started_while_chroma_is_down_opens_the_index_once_it_is_up(
     index_dir: Path, running: ChromaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "make_embedder", lambda settings: FakeEmbedder())
     running.stop()
     with TestClient(create_app(Settings(index_dir=index_dir, chroma_url=running.url, model="fake"))) as c:
         assert c.get("/").status_code == 200  # the chat starts anyway
@@ -226,7 +223,7 @@ def test_a_lost_or_rebuilt_collection(
     running.start()
     assert _best(client.post("/api/ask", json={"question": FIETS})) == ("sv_2023_0302", "1")
     # Rebuilt by another ingest while the app serves: a new collection of the same name, found again by name.
-    ingest([CORPUS], tmp_path / "other", FakeEmbedder, model_name="fake", chroma_url=running.url, rebuild=True)
+    ingest([CORPUS], Index.open(tmp_path / "other", running.url), FakeEmbedder, model_name="fake", rebuild=True)
     assert _best(client.post("/api/ask", json={"question": FIETS})) == ("sv_2023_0302", "1")
 
 

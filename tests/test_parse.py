@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import ParseError
-from assistant.evaluate import load_jsonl, score_alignment
+from assistant.evaluate.alignment import score_alignment
+from assistant.evaluate.gold import load_jsonl
 from assistant.parse import FieldMap, parse_text, read_paths
 from assistant.parse.numbering import split_parts
 from assistant.parse.pdf import strip_running_lines

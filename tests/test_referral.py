@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.parse.referral import REFERRAL_MAX_CHARS, is_referral
 from assistant.render import coverage, coverage_line
+from assistant.text import REFERRAL_MAX_CHARS, is_referral
 from tests.test_numbering import doc_of
 
 

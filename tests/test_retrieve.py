@@ -11,25 +11,37 @@ from pathlib import Path
 
 import pytest
 
+from assistant import as_langchain
+from assistant.application import Assistant
 from assistant.chunk import chunk_document
-from assistant.errors import ConfigError, IndexMismatchError, IndexMissingError
-from assistant.index import Index, KeywordIndex, Manifest, validate_filters, where_clause
+from assistant.config import Settings
+from assistant.errors import ConfigError, IndexMismatchError, IndexMissingError, NothingToIngestError
+from assistant.filters import Filters
+from assistant.index import Index, KeywordIndex, Manifest
+from assistant.index.vectors import where_clause
 from assistant.ingest import ingest
 from assistant.parse import parse_text
-from assistant.retrieve import RetrievalSettings, Retriever, as_langchain, looks_english
-from assistant.service import open_retriever
+from assistant.retrieve import RetrievalSettings, Retriever
+from assistant.text import looks_english
+from assistant.types import PartKey
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
 
+NO_FILTERS = Filters()
+CORPUS_DOCS = len(list(CORPUS.glob("*.txt")))  # the samples in corpus/, one document each
 
-def _ingest(paths: list[Path], index_dir: Path, embedder: object, **kw: object):  # noqa: ANN202
+
+def _ingest(paths: list[Path], index: Path | Index, embedder: object, **kw: object):  # noqa: ANN202
+    """Ingest into a folder (Chroma on disk) or into a given Index; returns the report and how often the model
+    was loaded."""
     calls = {"n": 0}
 
     def factory():  # noqa: ANN202
         calls["n"] += 1
         return embedder
 
-    report = ingest(paths, index_dir, factory, model_name=getattr(embedder, "name", "x"), progress=False, **kw)
+    target = index if isinstance(index, Index) else Index.open(index)
+    report = ingest(paths, target, factory, model_name=getattr(embedder, "name", "x"), progress=False, **kw)
     return report, calls["n"]
 
 
@@ -43,9 +55,11 @@ class CountingEmbedder(FakeEmbedder):
 
 
 @pytest.fixture
-def sample_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
-    _ingest([CORPUS], tmp_path / "idx", fake_embedder)
-    return tmp_path / "idx"
+def sample_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Index:
+    """The sample corpus in an index whose vectors live in memory (no Chroma)."""
+    index = Index.in_memory(tmp_path / "idx")
+    _ingest([CORPUS], index, fake_embedder)
+    return index
 
 
 def test_chunks_have_stable_part_ids() -> None:
@@ -69,12 +83,12 @@ def test_long_answer_split_but_cited_to_its_part() -> None:
 def test_ingest_is_idempotent(tmp_path: Path) -> None:
     emb = CountingEmbedder()
     first, _ = _ingest([CORPUS], tmp_path / "idx", emb)
-    assert first.docs_new == 10 and first.chunks_embedded > 0 and not first.failures
+    assert first.docs_new == CORPUS_DOCS and first.chunks_embedded > 0 and not first.failures
     before = emb.passages
     second, model_loads = _ingest([CORPUS], tmp_path / "idx", emb)
-    assert (second.docs_unchanged, second.chunks_embedded, emb.passages, model_loads) == (10, 0, before, 0)
+    assert (second.docs_unchanged, second.chunks_embedded, emb.passages, model_loads) == (CORPUS_DOCS, 0, before, 0)
     index = Index.open_existing(tmp_path / "idx")
-    assert index.vectors.count() == first.chunks_embedded
+    assert index.parts.count() == first.chunks_embedded
 
 
 def test_changed_document_replaces_its_parts(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
@@ -87,8 +101,8 @@ def test_changed_document_replaces_its_parts(tmp_path: Path, fake_embedder: Fake
     report, _ = _ingest([src], tmp_path / "idx", fake_embedder)
     assert report.docs_changed == 1 and report.stale_removed == 1
     index = Index.open_existing(tmp_path / "idx")
-    assert sorted(index.vectors.all_ids()) == ["doc#1", "doc#2"]
-    assert index.docs.get("doc").answer_for("1") == "Nieuw een."  # type: ignore[union-attr]
+    assert sorted(index.parts.all_ids()) == ["doc#1", "doc#2"]
+    assert index.document("doc").answer_for("1") == "Nieuw een."  # type: ignore[union-attr]
 
 
 def test_bad_file_reported_rest_ingested(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
@@ -96,7 +110,7 @@ def test_bad_file_reported_rest_ingested(tmp_path: Path, fake_embedder: FakeEmbe
     shutil.copytree(CORPUS, src)
     (src / "kapot.txt").write_bytes(b"\x00\xff" * 50)
     report, _ = _ingest([src], tmp_path / "idx", fake_embedder)
-    assert report.docs_new == 10
+    assert report.docs_new == CORPUS_DOCS
     assert [Path(f.path).name for f in report.failures] == ["kapot.txt"]
 
 
@@ -106,7 +120,7 @@ def test_rebuild_starts_clean(tmp_path: Path, fake_embedder: FakeEmbedder) -> No
     report, _ = _ingest([one], tmp_path / "idx", fake_embedder, rebuild=True)
     assert report.docs_new == 1
     index = Index.open_existing(tmp_path / "idx")
-    assert index.docs.count() == 1 and index.contexts.all_ids() == ["sv_2023_0302"]
+    assert index.document_count() == 1 and index.contexts.all_ids() == ["sv_2023_0302"]
 
 
 def test_each_document_gets_one_context_and_an_older_index_gets_them_once(
@@ -114,26 +128,25 @@ def test_each_document_gets_one_context_and_an_older_index_gets_them_once(
 ) -> None:
     first, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
     index = Index.open_existing(tmp_path / "idx")
-    assert first.contexts_embedded == 10 and sorted(index.contexts.all_ids()) == sorted(index.docs.fingerprints())
+    assert first.contexts_embedded == CORPUS_DOCS
+    assert sorted(index.contexts.all_ids()) == sorted(index.fingerprints())
     index.contexts.delete(index.contexts.all_ids()[:4])  # as if built before document contexts existed
     again, _ = _ingest([CORPUS], tmp_path / "idx", fake_embedder)
     assert (again.chunks_embedded, again.contexts_embedded) == (0, 4)
-    assert index.contexts.count() == 10
+    assert index.contexts.count() == CORPUS_DOCS
     assert _ingest([CORPUS], tmp_path / "idx", fake_embedder)[0].contexts_embedded == 0
 
 
 def test_document_context_counts_only_when_every_candidate_has_one(
-    sample_index: Path, fake_embedder: FakeEmbedder, tmp_path: Path
+    sample_index: Index, fake_embedder: FakeEmbedder
 ) -> None:
     question = "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
-    index = Index.open_existing(sample_index)
-    with_context = Retriever(index, fake_embedder).rank(question, top_k=5)
-    without = Retriever(index, fake_embedder, RetrievalSettings(context_weight=0.0)).rank(question, top_k=5)
+    with_context = Retriever(sample_index, fake_embedder).rank(question, NO_FILTERS, top_k=5)
+    no_weight = RetrievalSettings(context_weight=0.0)
+    without = Retriever(sample_index, fake_embedder, no_weight).rank(question, NO_FILTERS, top_k=5)
     assert with_context[0].score > without[0].score  # the document's similarity was added
-    shutil.copytree(sample_index, tmp_path / "copy")
-    partial = Index.open_existing(tmp_path / "copy")
-    partial.contexts.delete(partial.contexts.all_ids()[:1])
-    assert Retriever(partial, fake_embedder).rank(question, top_k=5) == without
+    sample_index.contexts.delete(sample_index.contexts.all_ids()[:1])
+    assert Retriever(sample_index, fake_embedder).rank(question, NO_FILTERS, top_k=5) == without
 
 
 def test_manifest_mismatch_is_a_clear_error(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
@@ -143,7 +156,39 @@ def test_manifest_mismatch_is_a_clear_error(tmp_path: Path, fake_embedder: FakeE
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         manifest.check("multilingual-e5-small", 384, tmp_path / "idx")
     with pytest.raises(IndexMismatchError, match="rebuild"):
-        ingest([CORPUS], tmp_path / "idx", FakeEmbedder, model_name="other-model", progress=False)
+        ingest([CORPUS], Index.open(tmp_path / "idx"), FakeEmbedder, model_name="other-model", progress=False)
+    with pytest.raises(IndexMismatchError, match="ASSISTANT_ENCODER=fake"):
+        manifest.check("fake", 64, tmp_path / "idx", encoder="onnx-int8")
+    app = Assistant.open(Settings(), index_dir=tmp_path / "idx", embedder=_Int8Fake())
+    with pytest.raises(IndexMismatchError, match="fake encoder, not onnx-int8"):
+        app.ask("Hoeveel kilometer fietssnelweg?")
+
+
+class _Int8Fake(FakeEmbedder):
+    encoder = "onnx-int8"
+
+
+def test_ingest_of_nothing_says_so_and_leaves_no_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "kapot.txt").write_bytes(b"\x00\xff" * 50)
+    for paths in ([tmp_path / "typo"], [tmp_path / "bad"]):
+        with pytest.raises(NothingToIngestError, match="No document could be read") as caught:
+            _ingest(paths, tmp_path / "idx", fake_embedder)
+        assert caught.value.report.failures
+        assert Manifest.read(tmp_path / "idx") is None
+    with pytest.raises(IndexMissingError, match="assistant ingest"):
+        Assistant.open(Settings(), index_dir=tmp_path / "idx", embedder=fake_embedder)
+
+
+def test_generation_moves_with_each_changing_ingest(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    _ingest([CORPUS / "sv_2023_0302.txt"], tmp_path / "idx", fake_embedder)
+    app = Assistant.open(Settings(), index_dir=tmp_path / "idx", embedder=fake_embedder)
+    assert app.document("sv_2024_0213") is None and not app.refresh()
+    _ingest([CORPUS], tmp_path / "idx", fake_embedder)  # another process, as it were
+    assert app.document("sv_2024_0213") is None  # still the generation it read
+    assert app.refresh() and app.document("sv_2024_0213") is not None
+    _ingest([CORPUS], tmp_path / "idx", fake_embedder)  # nothing changed: same generation
+    assert not app.refresh()
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
@@ -153,43 +198,64 @@ def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("filters", "message"),
-    [({"colour": "red"}, "unknown filter"), ({"date_from": "gisteren"}, "ISO date")],
+    [
+        ({"colour": "red"}, "unknown filter"),
+        ({"date_from": "gisteren"}, "ISO date"),
+        ({"date_from": "2023-02-30"}, "ISO date"),
+        ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "later than"),
+    ],
 )
 def test_bad_filters(filters: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        validate_filters(filters)
+        Filters.parse(filters)
+
+
+def test_filters_are_validated_once_into_a_value() -> None:
+    f = Filters.parse({"party": "Groen", "minister": "", "date_to": "2023-12-31"})
+    assert f == Filters(party="Groen", date_to="2023-12-31")
+    assert f.as_dict() == {"party": "Groen", "date_to": "2023-12-31"}
+    assert Filters.parse(f) is f and not Filters.parse({}) and bool(f)
+    assert hash(f) == hash(Filters(party="Groen", date_to="2023-12-31"))  # usable as a cache key
 
 
 def test_where_clause_uses_numeric_dates() -> None:
-    where = where_clause(validate_filters({"party": "Groen", "date_from": "2023-01-01", "date_to": "2023-12-31"}))
+    where = where_clause(Filters.parse({"party": "Groen", "date_from": "2023-01-01", "date_to": "2023-12-31"}))
     assert where == {"$and": [{"party": "Groen"}, {"date": {"$gte": 20230101}}, {"date": {"$lte": 20231231}}]}
 
 
+def test_part_keys_are_values() -> None:
+    key = PartKey.parse("sv_2024_0213#3e~1")
+    assert key == PartKey("sv_2024_0213", "3e") and str(key) == "sv_2024_0213#3e"
+    assert key.doc_id == "sv_2024_0213" and key.label == "3e"
+
+
 @pytest.mark.parametrize(("mode", "fusion"), [("hybrid", "scores"), ("hybrid", "rrf"), ("dense", ""), ("bm25", "")])
-def test_retrieval_finds_the_part(sample_index: Path, fake_embedder: FakeEmbedder, mode: str, fusion: str) -> None:
-    settings = RetrievalSettings(mode=mode, fusion=fusion or "scores")
-    r = Retriever(Index.open_existing(sample_index), fake_embedder, settings)
-    hits = r.search("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?", top_k=5)
+def test_retrieval_finds_the_part(sample_index: Index, fake_embedder: FakeEmbedder, mode: str, fusion: str) -> None:
+    settings = RetrievalSettings(mode=mode, fusion=fusion or "scores")  # type: ignore[arg-type]
+    r = Retriever(sample_index, fake_embedder, settings)
+    hits = r.search("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?", top_k=5).hits
     assert (hits[0].citation.doc_id, hits[0].citation.part) == ("sv_2023_0302", "1")
     assert "74,6 km" in hits[0].answer
 
 
 @pytest.mark.parametrize("fusion", ["scores", "rrf"])
 def test_parts_found_by_keywords_alone_carry_their_similarity(
-    sample_index: Path, fake_embedder: FakeEmbedder, fusion: str
+    sample_index: Index, fake_embedder: FakeEmbedder, fusion: str
 ) -> None:
-    settings = RetrievalSettings(fusion=fusion, dense_candidates=1)
-    r = Retriever(Index.open_existing(sample_index), fake_embedder, settings)
-    hits = r.search("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?", top_k=5)
+    settings = RetrievalSettings(fusion=fusion, dense_candidates=1)  # type: ignore[arg-type]
+    r = Retriever(sample_index, fake_embedder, settings)
+    hits = r.search("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?", top_k=5).hits
     assert len(hits) > 1 and all(h.similarity is not None for h in hits)
     vector = fake_embedder.embed_queries(["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])[0]
-    stored = r.index.vectors.get_vectors([f"{hits[-1].citation.doc_id}#{hits[-1].citation.part}"])
+    stored = r.index.parts.vectors([f"{hits[-1].citation.doc_id}#{hits[-1].citation.part}"])
     assert hits[-1].similarity == pytest.approx(float(next(iter(stored.values())) @ vector), abs=1e-5)
 
 
-def test_unknown_fusion_is_a_clear_error(sample_index: Path, fake_embedder: FakeEmbedder) -> None:
+def test_unknown_fusion_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown fusion 'max'"):
-        Retriever(Index.open_existing(sample_index), fake_embedder, RetrievalSettings(fusion="max"))
+        RetrievalSettings(fusion="max")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown retrieval mode 'sparse'"):
+        RetrievalSettings(mode="sparse")  # type: ignore[arg-type]
 
 
 def test_referral_ranks_below_a_real_answer_to_the_same_question(tmp_path: Path) -> None:
@@ -197,13 +263,13 @@ def test_referral_ranks_below_a_real_answer_to_the_same_question(tmp_path: Path)
     referral = "1. Of diplomaten hun boetes betalen, behoort tot de bevoegdheid van de minister van Justitie."
     (tmp_path / "a.txt").write_text(question + referral)
     (tmp_path / "b.txt").write_text(question + "1. Er werden 230 van de 306 uitgeschreven boetes betaald.")
-    _ingest([tmp_path / "a.txt", tmp_path / "b.txt"], tmp_path / "idx", FakeEmbedder())
-    index = Index.open_existing(tmp_path / "idx")
+    index = Index.in_memory(tmp_path / "idx")
+    _ingest([tmp_path / "a.txt", tmp_path / "b.txt"], index, FakeEmbedder())
     ask = "Betalen diplomaten hun boetes?"
-    plain = Retriever(index, FakeEmbedder(), RetrievalSettings(referral_penalty=0.0)).search(ask)
+    plain = Retriever(index, FakeEmbedder(), RetrievalSettings(referral_penalty=0.0)).search(ask).hits
     assert [h.citation.doc_id for h in plain] == ["a", "b"]  # without the penalty the referral's words win
     # (the fake embedder's similarities spread far wider than e5's, hence a larger penalty than the default)
-    penalised = Retriever(index, FakeEmbedder(), RetrievalSettings(referral_penalty=0.3)).search(ask)
+    penalised = Retriever(index, FakeEmbedder(), RetrievalSettings(referral_penalty=0.3)).search(ask).hits
     assert [h.citation.doc_id for h in penalised] == ["b", "a"]
 
 
@@ -216,31 +282,41 @@ def test_older_keyword_index_is_rebuilt_on_ingest(tmp_path: Path, fake_embedder:
     assert report.chunks_embedded == 0 and Index.open_existing(tmp_path / "idx").keywords_current()
 
 
-def test_filters_restrict_both_sides(sample_index: Path, fake_embedder: FakeEmbedder) -> None:
-    r = Retriever(Index.open_existing(sample_index), fake_embedder)
+@pytest.mark.parametrize("store", ["memory", "chroma"])
+def test_filters_restrict_both_sides(tmp_path: Path, fake_embedder: FakeEmbedder, store: str) -> None:
+    index = Index.in_memory(tmp_path / "idx") if store == "memory" else Index.open(tmp_path / "idx")
+    _ingest([CORPUS], index, fake_embedder)
+    r = Retriever(index, fake_embedder)
     question = "Hoeveel kilometer fietssnelweg werd aangelegd?"
     for filters in ({"party": "N-VA"}, {"date_from": "2024-01-01"}, {"doc_id": "sv_2022_0915"}):
-        hits = r.search(question, filters, top_k=10)
+        for mode in ("dense", "bm25"):  # each side on its own, then fused
+            side = Retriever(index, fake_embedder, RetrievalSettings(mode=mode))  # type: ignore[arg-type]
+            assert all(_passes(r, h.citation.doc_id, filters) for h in side.search(question, filters, 10).hits)
+        hits = r.search(question, filters, top_k=10).hits
         assert hits
         for h in hits:
-            doc = r.docs[h.citation.doc_id]
+            doc = r.snapshot.docs[h.citation.doc_id]
             assert doc.party == "N-VA" if "party" in filters else True
             assert (doc.date or "") >= "2024-01-01" if "date_from" in filters else True
             assert h.citation.doc_id == "sv_2022_0915" if "doc_id" in filters else True
 
 
-def test_reference_is_followed_and_said(sample_index: Path, fake_embedder: FakeEmbedder) -> None:
-    r = Retriever(Index.open_existing(sample_index), fake_embedder)
-    hits = r.search("onderwijs cyberveiligheid basisonderwijs opengesteld", {"doc_id": "sv_2023_1019"}, top_k=5)
+def _passes(r: Retriever, doc_id: str, filters: dict[str, str]) -> bool:
+    return Filters.parse(filters).matches(r.snapshot.docs[doc_id])
+
+
+def test_reference_is_followed_and_said(sample_index: Index, fake_embedder: FakeEmbedder) -> None:
+    r = Retriever(sample_index, fake_embedder)
+    hits = r.search("onderwijs cyberveiligheid basisonderwijs opengesteld", {"doc_id": "sv_2023_1019"}, top_k=5).hits
     four = next(h for h in hits if h.citation.part == "4")
     assert four.citation.via_ref == "3" and "1,8 miljoen euro" in four.answer
 
 
-def test_langchain_retriever(sample_index: Path, fake_embedder: FakeEmbedder) -> None:
+def test_langchain_retriever(sample_index: Index, fake_embedder: FakeEmbedder) -> None:
     from langchain_core.documents import Document as LCDocument
     from langchain_core.retrievers import BaseRetriever
 
-    lc = as_langchain(Retriever(Index.open_existing(sample_index), fake_embedder), top_k=3)
+    lc = as_langchain(Assistant(Settings(), sample_index, fake_embedder), top_k=3)
     assert isinstance(lc, BaseRetriever)
     docs = lc.invoke("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?")
     assert all(isinstance(d, LCDocument) for d in docs) and len(docs) == 3
@@ -250,7 +326,7 @@ def test_langchain_retriever(sample_index: Path, fake_embedder: FakeEmbedder) ->
 
 def test_unknown_words_split_compounds_into_known_words() -> None:
     kw = KeywordIndex.build(
-        ["a#1", "b#1"],
+        [PartKey("a", "1"), PartKey("b", "1")],
         ["Alle tanks en pompen in België werden gecontroleerd op temperatuur.", "Een correctie voor de leraren."],
     )
     question = "Hebben alle tankpompen een temperatuurcorrectie na de fipronilcrisis in België?"
@@ -270,7 +346,7 @@ def test_looks_english() -> None:
 @pytest.fixture(scope="module")
 def e5_index(tmp_path_factory: pytest.TempPathFactory, e5_embedder: object) -> Path:
     folder = tmp_path_factory.mktemp("e5idx")
-    ingest([CORPUS], folder, lambda: e5_embedder, model_name="multilingual-e5-small", progress=False)  # type: ignore[arg-type,return-value]
+    ingest([CORPUS], Index.open(folder), lambda: e5_embedder, model_name="multilingual-e5-small", progress=False)  # type: ignore[arg-type,return-value]
     return folder
 
 
@@ -285,7 +361,7 @@ REAL_CASES = [
 @pytest.mark.parametrize(("question", "doc_id", "fact"), REAL_CASES)
 def test_real_model_answers(e5_index: Path, e5_embedder: object, question: str, doc_id: str, fact: str) -> None:
     r = Retriever(Index.open_existing(e5_index), e5_embedder)  # type: ignore[arg-type]
-    hits = r.search(question, top_k=5)
+    hits = r.search(question, top_k=5).hits
     assert hits[0].citation.doc_id == doc_id
     assert fact in hits[0].answer
 
@@ -328,34 +404,31 @@ def test_same_retrieval_against_a_chroma_server(
 ) -> None:
     ingest(
         [CORPUS],
-        tmp_path / "idx",
+        Index.open(tmp_path / "idx", chroma_server),
         lambda: e5_embedder,
         model_name="multilingual-e5-small",  # type: ignore[arg-type,return-value]
-        chroma_url=chroma_server,
         progress=False,
     )
     assert not (tmp_path / "idx" / "chroma").exists()
-    from assistant.config import Settings
-
     settings = Settings(index_dir=tmp_path / "idx", cache_dir=e5_cache, chroma_url=chroma_server)
-    r = open_retriever(settings)
+    app = Assistant.open(settings)
     for question, doc_id, fact in REAL_CASES:
-        hits = r.search(question, top_k=5)
+        hits = app.search(question, top_k=5).hits
         assert hits[0].citation.doc_id == doc_id and fact in hits[0].answer
 
 
 def test_an_index_on_a_chroma_server_opens_one_client(
     tmp_path: Path, chroma_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import index as index_module
+    import httpx
 
     calls: list[str] = []
-    real = index_module._heartbeat
-    monkeypatch.setattr(index_module, "_heartbeat", lambda url: (calls.append(url), real(url))[1])
-    idx = index_module.Index(tmp_path / "idx", "shared-client", chroma_server)
+    real = httpx.get
+    monkeypatch.setattr(httpx, "get", lambda url, **kw: (calls.append(url), real(url, **kw))[1])
+    idx = Index.open(tmp_path / "idx", chroma_server, "shared-client")
     try:
-        assert idx.vectors._client is idx.contexts._client
-        assert calls == [chroma_server]  # one heartbeat: one client for parts and document contexts
-        assert {idx.vectors.name, idx.contexts.name} == {"shared-client", "shared-client-context"}
+        assert idx.parts._client is idx.contexts._client  # type: ignore[attr-defined]
+        assert calls == [chroma_server + "/api/v2/heartbeat"]  # one heartbeat: one client for both collections
+        assert {idx.parts.name, idx.contexts.name} == {"shared-client", "shared-client-context"}  # type: ignore[attr-defined]
     finally:
         idx.close()

@@ -67,27 +67,24 @@ def _bad_inputs(folder: Path) -> dict[str, str]:
 
 def test_bad_inputs_reported_rest_ingested_nothing_lost(tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
-    ingest([CORPUS], index_dir, FakeEmbedder, model_name="fake", progress=False)
-    before = set(Index.open_existing(index_dir).vectors.all_ids())
+    ingest([CORPUS], Index.open(index_dir), FakeEmbedder, model_name="fake", progress=False)
+    before = set(Index.open_existing(index_dir).parts.all_ids())
 
     expected = _bad_inputs(tmp_path / "bad")
-    report = ingest([tmp_path / "bad"], index_dir, FakeEmbedder, model_name="fake", progress=False)
+    report = ingest([tmp_path / "bad"], Index.open(index_dir), FakeEmbedder, model_name="fake", progress=False)
     reasons = {Path(f.path).name: f.reason for f in report.failures}
     assert set(reasons) == set(expected)
     for name, word in expected.items():
         assert word.lower() in reasons[name].lower(), (name, reasons[name])
     assert report.docs_new == 3  # ok-1, latin1, utf16
     after = Index.open_existing(index_dir)
-    assert before <= set(after.vectors.all_ids())
-    assert {"ok-1", "latin1", "utf16"} <= {d.doc_id for d in after.docs.all()}
+    assert before <= set(after.parts.all_ids())
+    assert {"ok-1", "latin1", "utf16"} <= {d.doc_id for d in after.documents()}
 
 
 def test_cli_exit_status_says_some_files_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import assistant.service
-
-    monkeypatch.setattr(assistant.service, "make_embedder", lambda settings: FakeEmbedder())
     monkeypatch.setenv("ASSISTANT_MODEL", "fake")
     src = tmp_path / "src"
     src.mkdir()
@@ -105,6 +102,7 @@ _SLOW_INGEST = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {root!r})
     from pathlib import Path
+    from assistant.index import Index
     from assistant.ingest import ingest
     from tests.fakes import FakeEmbedder
 
@@ -113,7 +111,7 @@ _SLOW_INGEST = textwrap.dedent(
             time.sleep(0.15)
             return super().embed_passages(texts)
 
-    ingest([Path({src!r})], Path({idx!r}), Slow, model_name="fake", progress=False)
+    ingest([Path({src!r})], Index.open(Path({idx!r})), Slow, model_name="fake", progress=False)
     print("done")
     """
 )
@@ -150,13 +148,13 @@ def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    partial = Index.open_existing(killed).docs.count()
+    partial = Index.open_existing(killed).document_count()
     assert 0 < partial < 120
 
-    ingest([src], killed, FakeEmbedder, model_name="fake", progress=False)
-    ingest([src], clean, FakeEmbedder, model_name="fake", progress=False)
+    ingest([src], Index.open(killed), FakeEmbedder, model_name="fake", progress=False)
+    ingest([src], Index.open(clean), FakeEmbedder, model_name="fake", progress=False)
     a, b = Index.open_existing(killed), Index.open_existing(clean)
-    assert sorted(a.vectors.all_ids()) == sorted(b.vectors.all_ids())
-    assert a.vectors.count() == b.vectors.count() == 360
-    assert [d.to_dict() for d in a.docs.all()] == [d.to_dict() for d in b.docs.all()]
+    assert sorted(a.parts.all_ids()) == sorted(b.parts.all_ids())
+    assert a.parts.count() == b.parts.count() == 360
+    assert [d.to_dict() for d in a.documents()] == [d.to_dict() for d in b.documents()]
     assert a.read_keywords().keys == b.read_keywords().keys

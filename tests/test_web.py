@@ -10,18 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.answer import NO_ANSWER, AbstainPolicy, compose
+from assistant.application import Assistant
 from assistant.config import Settings
 from assistant.errors import IndexMissingError, StoreUnavailableError
 from assistant.index import Index
+from assistant.index.memory import MemoryVectors
 from assistant.ingest import ingest
-from assistant.retrieve import Retriever
-from assistant.types import Hit
 from assistant.web import app as web_app
 from assistant.web.app import create_app
 from assistant.web.chat import earlier, form_filters, reply
 from assistant.web.markup import answer_html, marked, similar_html
 from assistant.web.views import similar
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, fake_assistant
 from tests.fakes import FakeEmbedder
 
 ALLOWED = "https://widget.example.org"
@@ -32,17 +32,17 @@ PHISHING = "Hoeveel meldingen van phishing en kwaadaardige e-mails kregen schole
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("web") / "idx"
-    ingest([CORPUS], folder, lambda: FakeEmbedder(), model_name="fake", progress=False)
+    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
     return folder
 
 
 @pytest.fixture(scope="module")
-def retriever(index_dir: Path) -> Retriever:
-    return Retriever(Index.open_existing(index_dir), FakeEmbedder())
+def retriever(index_dir: Path) -> Assistant:
+    return fake_assistant(index_dir)
 
 
 @pytest.fixture(scope="module")
-def client(retriever: Retriever) -> Iterator[TestClient]:
+def client(retriever: Assistant) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(), retriever, cors_origins=[ALLOWED])) as c:
         yield c
 
@@ -87,7 +87,7 @@ def test_ask_filters_narrow_the_documents(client: TestClient) -> None:
     assert docs == {"sv_2023_0302"}
 
 
-def test_ask_abstains_plainly_with_suggestions(retriever: Retriever) -> None:
+def test_ask_abstains_plainly_with_suggestions(retriever: Assistant) -> None:
     with TestClient(create_app(Settings(), retriever, abstain_policy=ALWAYS)) as c:
         data = c.post("/api/ask", json={"question": FIETS}).json()
     assert data["abstained"] and data["message"] == NO_ANSWER and data["answers"] == []
@@ -231,21 +231,21 @@ def test_cors_preflight(client: TestClient) -> None:
     assert preflight("https://evil.example").headers.get("access-control-allow-origin") is None
 
 
-def test_no_origin_is_allowed_by_default(retriever: Retriever) -> None:
+def test_no_origin_is_allowed_by_default(retriever: Assistant) -> None:
     with TestClient(create_app(Settings(), retriever)) as c:
         response = c.post("/api/ask", json={"question": FIETS}, headers={"Origin": ALLOWED})
     assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
 
 
-class DownRetriever(Retriever):
-    """The real index, but the vector store is gone."""
+class DownVectors(MemoryVectors):
+    """A vector store that has gone away."""
 
-    def search(self, question: str, filters: Any = None, top_k: int = 10) -> list[Hit]:
+    def query(self, vector: Any, k: int, filters: Any) -> Any:
         raise StoreUnavailableError("Chroma at http://127.0.0.1:8000 cannot be reached - is `chroma run` running?")
 
 
 def test_store_unavailable_is_503(index_dir: Path) -> None:
-    down = DownRetriever(Index.open_existing(index_dir), FakeEmbedder())
+    down = Assistant(Settings(), Index(index_dir, DownVectors(), DownVectors()), FakeEmbedder())
     with TestClient(create_app(Settings(), down)) as c:
         for path in ("/api/ask", "/api/similar"):
             response = c.post(path, json={"question": FIETS})
@@ -276,7 +276,7 @@ def test_chat_page_is_served_at_root(client: TestClient) -> None:
 # ---------------------------------------------------------------- chat HTML (pure)
 
 
-def test_chat_answer_escapes_document_text(retriever: Retriever) -> None:
+def test_chat_answer_escapes_document_text(retriever: Assistant) -> None:
     answer = compose(PHISHING, retriever.search(PHISHING, {"doc_id": "sv_2023_1019"}, 5))
     html = answer_html(answer)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -286,7 +286,7 @@ def test_chat_answer_escapes_document_text(retriever: Retriever) -> None:
     assert "\n\n" not in html  # one Markdown HTML block
 
 
-def test_chat_answer_marks_highlights_says_references_and_lists_related(retriever: Retriever) -> None:
+def test_chat_answer_marks_highlights_says_references_and_lists_related(retriever: Assistant) -> None:
     answer = compose(FIETS, retriever.search(FIETS, {}, 8))
     html = answer_html(answer)
     assert "<mark>In 2022 werd 74,6 km fietssnelweg aangelegd of heraangelegd.</mark>" in html
@@ -295,13 +295,13 @@ def test_chat_answer_marks_highlights_says_references_and_lists_related(retrieve
     assert "vraag 4 verwijst naar vraag 3" in answer_html(referenced)
 
 
-def test_chat_abstain_is_a_plain_message_with_suggestions(retriever: Retriever) -> None:
+def test_chat_abstain_is_a_plain_message_with_suggestions(retriever: Assistant) -> None:
     answer = compose(FIETS, retriever.search(FIETS, {}, 5), ALWAYS)
     html = answer_html(answer)
     assert NO_ANSWER in html and "Misschien bedoelt u:" in html and "<blockquote" not in html
 
 
-def test_similar_html_escapes_and_links(retriever: Retriever) -> None:
+def test_similar_html_escapes_and_links(retriever: Assistant) -> None:
     html = similar_html(similar(retriever, PHISHING, top_k=2))
     assert 'href="doc/sv_2023_1019"' in html and "<script" not in html
     assert '<a class="pqa-link" href="doc/sv_2023_1019?part=1#part-1">Vraag 1:</a>' in html
@@ -323,7 +323,7 @@ def test_marked(text: str, spans: list[tuple[int, int]], limit: int, expected: s
 # ---------------------------------------------------------------- chat callbacks and serve
 
 
-def test_chat_reply_uses_the_filters_from_the_form(retriever: Retriever) -> None:
+def test_chat_reply_uses_the_filters_from_the_form(retriever: Assistant) -> None:
     filters = form_filters("", "", " Groen ", "", "")
     assert filters == {"party": "Groen"}
     html = reply(lambda: retriever, "Hoeveel budget werd vastgelegd?", filters, None)
@@ -338,14 +338,14 @@ def test_chat_reply_uses_the_filters_from_the_form(retriever: Retriever) -> None
     ],
 )
 def test_chat_says_what_is_wrong_with_the_input(
-    retriever: Retriever, question: str, date_from: str, message: str
+    retriever: Assistant, question: str, date_from: str, message: str
 ) -> None:
     html = reply(lambda: retriever, question, form_filters("", "", "", date_from, ""), None)
     assert message in html and "pqa-hit" not in html
 
 
 def test_chat_says_there_is_no_index_yet() -> None:
-    def missing() -> Retriever:
+    def missing() -> Assistant:
         raise IndexMissingError("No index in index/ - run `assistant ingest corpus/ --index index` first.")
 
     assert "run `assistant ingest corpus/" in reply(missing, FIETS, {}, None)

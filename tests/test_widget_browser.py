@@ -15,10 +15,9 @@ from assistant.answer import AbstainPolicy
 from assistant.config import Settings, WidgetKey
 from assistant.index import Index
 from assistant.ingest import ingest
-from assistant.retrieve import Retriever
 from assistant.web.app import create_app
 from assistant.web.widget import snippet
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, fake_assistant
 from tests.fakes import FakeEmbedder
 from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser, open_page, serving  # noqa: F401 - the same Chromium fixture
 
@@ -91,13 +90,11 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         WidgetKey("tiny", origins=(allowed_origin,), per_minute=1000, per_client_per_minute=1),
     )
     folder = tmp_path_factory.mktemp("widget-browser") / "idx"
-    ingest([CORPUS], folder, lambda: FakeEmbedder(), model_name="fake", progress=False)
-    app = create_app(Settings(widgets=keys), Retriever(Index.open_existing(folder), FakeEmbedder()))
+    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    app = create_app(Settings(widgets=keys), fake_assistant(folder))
     # the same app with a policy that always abstains, to see how the widget says so
     always = AbstainPolicy(dutch=2.0, english=2.0, unknown_words=2.0)
-    abstaining = create_app(
-        Settings(widgets=keys), Retriever(Index.open_existing(folder), FakeEmbedder()), abstain_policy=always
-    )
+    abstaining = create_app(Settings(widgets=keys), fake_assistant(folder), abstain_policy=always)
     with serving(app) as app_url, serving(abstaining) as abstaining_url:
         pages = _pages(app_url, abstaining_url)
         allowed, foreign = Host(allowed_port, pages), Host(foreign_port, pages)

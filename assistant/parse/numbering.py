@@ -317,7 +317,7 @@ def split_parts(question: str, answer: str) -> Split:
             best_n, best_total = n, total
 
     if best_n == 0:
-        qspan = _strip_span(question, 0, len(question))
+        qspan = _strip_span(question, lone_label_end(question), len(question))
         q_parts = [_QPart(1, "", qspan)]
         intro_span: Span | None = None
         a_chain: list[Label] = []
@@ -336,6 +336,15 @@ def split_parts(question: str, answer: str) -> Split:
         unassigned=_complement(spans, len(answer)),
         score=best_total,
     )
+
+
+_LONE_LABEL = re.compile(r"\s*1\s*[.)]\s+(?=\S)")
+
+
+def lone_label_end(text: str) -> int:
+    """Where the text starts after a leading "1." that numbers nothing else (a document with one part)."""
+    m = _LONE_LABEL.match(text)
+    return m.end() if m else 0
 
 
 def _answer_chain(a_chains: dict[int, tuple[float, list[Label]]], n: int) -> list[Label]:
@@ -381,7 +390,7 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
                 refs[other] = (group[0], kind)
 
     if not a_chain:
-        span = _strip_span(answer, 0, len(answer))
+        span = _strip_span(answer, lone_label_end(answer) if len(q_parts) == 1 else 0, len(answer))
         if labels:
             assign(labels, span, kind="whole")
     for i, lab in enumerate(a_chain):
@@ -423,7 +432,7 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
                 question=question[q.span[0] : q.span[1]],
                 answer=answer[own_span[0] : own_span[1]] if own_span else "",
                 ref=ref,
-                ref_kind=kind,
+                ref_kind=kind,  # type: ignore[arg-type]  # one of RefKind's values, set above
                 question_span=q.span,
                 answer_span=own_span,
             )
@@ -439,7 +448,7 @@ def _detect_references(parts: list[Part]) -> list[Part]:
         if not p.answer or p.ref:
             out.append(p)
             continue
-        target = _reference_target(p.answer, labels, i)
+        target = reference_target(p.answer, labels, i)
         if target and target != p.label:
             out.append(replace(p, ref=target, ref_kind="reference"))
         else:
@@ -447,7 +456,8 @@ def _detect_references(parts: list[Part]) -> list[Part]:
     return out
 
 
-def _reference_target(text: str, labels: list[str], index: int) -> str | None:
+def reference_target(text: str, labels: list[str], index: int) -> str | None:
+    """The label an answer text only points to ("Zie vraag 1"; "Zie hierboven" is the part before `index`)."""
     m = _REFERENCE.match(text)
     if m:
         groups = [g for g in m.groups() if g is not None]

@@ -5,8 +5,12 @@ What remains goes to the plain-text reader. Scanned PDFs without a text layer ar
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.errors import ParseError
@@ -39,8 +43,28 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     return cleaned
 
 
+@contextmanager
+def quiet_pypdf() -> Iterator[None]:
+    """pypdf's own warnings ("invalid pdf header", "EOF marker not found") stay out of the console: a bad file
+    is reported once, by us, as a ParseError."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def pdf_text(path: Path) -> str:
     """The text of a PDF with running lines removed; ParseError for encrypted, corrupt or image-only files."""
+    with quiet_pypdf():
+        return _pdf_text(path)
+
+
+def _pdf_text(path: Path) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

@@ -1,6 +1,7 @@
 """Files and folders to Documents: picks the reader by extension, decodes text, and reports bad files.
 
-Each bad file (or JSONL line) becomes a ParseError in the stream, so one bad input never stops the others.
+Each bad file (or JSONL line, or CSV row) becomes a ParseError in the stream, so one bad input never stops the
+others. Text encodings follow one stated rule (`decode`), not a guess per file.
 """
 
 from __future__ import annotations
@@ -10,33 +11,44 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from assistant.errors import ParseError
+from assistant.parse.formats import docx_text, html_text
 from assistant.parse.pdf import pdf_text
-from assistant.parse.records import FieldMap, parse_line
+from assistant.parse.records import FieldMap, parse_csv, parse_line
 from assistant.parse.text import parse_text
 from assistant.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
 RECORD_SUFFIXES = {".jsonl", ".ndjson"}
-SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | {".pdf"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx", ".csv"}
 MAX_TEXT_BYTES = 20_000_000
 
 
 def decode(data: bytes, path: str) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1; binary is refused."""
+    """Bytes to text by one rule: a UTF-8 or UTF-16 byte-order mark decides; else UTF-8 when the bytes are valid
+    UTF-8; else Windows-1252 (what Dutch Windows exports are: "€" and curly quotes in 0x80-0x9F); else Latin-1.
+    Damaged UTF-16 (a truncated file) and binary data are refused with the reason."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParseError(path, f"damaged UTF-16 text ({exc.reason} at byte {exc.start}; truncated?)") from None
     if b"\x00" in data[:8192]:
         raise ParseError(path, "binary file (NUL bytes), not text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D have no Windows-1252 character
         text = data.decode("latin-1")
-        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-        if controls > 8:
-            raise ParseError(path, "binary file, not text") from None
-        return text
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 8:
+        raise ParseError(path, "binary file, not text")
+    return text
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path | ParseError]:
@@ -63,14 +75,22 @@ def read_file(path: Path, mapping: FieldMap | None = None) -> Iterator[Document 
         size = path.stat().st_size
         if size == 0:
             raise ParseError(name, "empty file")
+        if suffix == ".docx":
+            yield parse_text(docx_text(path), doc_id=path.stem, source=name)
+            return
         if suffix in RECORD_SUFFIXES:
             yield from _read_records(path, mapping)
             return
-        if suffix not in TEXT_SUFFIXES:
+        if suffix == ".csv":
+            yield from parse_csv(decode(path.read_bytes(), name), mapping, name)
+            return
+        if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES:
             raise ParseError(name, f"unknown file type {suffix or '(none)'}; expected one of {sorted(SUFFIXES)}")
         if size > MAX_TEXT_BYTES:
             raise ParseError(name, f"{size / 1e6:.0f} MB is too large for one written question (limit 20 MB)")
         text = decode(path.read_bytes(), name)
+        if suffix in HTML_SUFFIXES:
+            text = html_text(text)
         if not text.strip():
             raise ParseError(name, "file holds no text")
         yield parse_text(text, doc_id=path.stem, source=name)

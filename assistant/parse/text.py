@@ -8,10 +8,13 @@ after the last question part. Reading files and decoding bytes happens in `assis
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.parse.build import build_document
 from assistant.parse.clean import fold, unwrap
 from assistant.parse.numbering import CLEAN, number_candidates, split_parts
+from assistant.parse.published import Published, read_published
+from assistant.parse.tk import looks_like_tk, parse_tk
 from assistant.types import Document
 
 HEADER_KEYS = {
@@ -74,7 +77,13 @@ def split_question_answer(body: str) -> tuple[str, str]:
 
 
 def parse_text(text: str, doc_id: str, source: str = "") -> Document:
-    """A Document from the text of one written question in the seed layout."""
+    """A Document from the text of one written question: the Tweede Kamer layout where its header says so, else
+    the Flemish seed layout."""
+    if looks_like_tk(text):
+        return parse_tk(text, doc_id=doc_id, source=source)
+    published = read_published(text.lstrip("\ufeff").replace("\r\n", "\n"))
+    if published is not None:
+        return _from_published(published, doc_id, source)
     meta, body = read_header(text.lstrip("\ufeff"))
     # the title is the first line of the seed layout; PDF extraction often loses the blank line after it
     title, _, rest = body.strip().partition("\n")
@@ -94,3 +103,18 @@ def parse_text(text: str, doc_id: str, source: str = "") -> Document:
         source=source,
         url=meta.get("url"),
     )
+
+
+def _from_published(pub: Published, doc_id: str, source: str) -> Document:
+    title, _, question = pub.question.partition("\n")
+    doc = build_document(
+        doc_id=doc_id,
+        title=fold(title),
+        question=unwrap(question).strip(),
+        answer=unwrap(pub.answer).strip(),
+        date=pub.date,
+        asker=pub.asker,
+        minister=pub.minister,
+        source=source,
+    )
+    return replace(doc, numbers=(f"nr. {pub.number}",))

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from assistant.answer import Answer
+from assistant.application import Assistant
 from assistant.render import coverage, coverage_line
-from assistant.retrieve import Retriever
 from assistant.web import views
 from assistant.web.source import CSP, document_page, not_found_page
 
@@ -86,9 +86,9 @@ class SimilarRequest(_Filtered):
         return _question(value, views.DRAFT_MAX)
 
 
-def retriever_of(request: Request) -> Retriever:
-    retriever: Retriever = request.app.state.backend.get()
-    return retriever
+def assistant_of(request: Request) -> Assistant:
+    app: Assistant = request.app.state.backend.get()
+    return app
 
 
 def source_url(request: Request, doc_id: str, part: str | None = None) -> str:
@@ -117,14 +117,14 @@ def answer_json(request: Request, answer: Answer) -> dict[str, Any]:
 @router.post("/api/ask", tags=["api"])
 def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
     """The minister's own words answering the question, cited down to the sub-question, with source links."""
-    answer = views.ask(retriever_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_policy)
+    answer = views.ask(assistant_of(request), body.question, body.filters, body.top_k, request.app.state.abstain_policy)
     return answer_json(request, answer)
 
 
 @router.post("/api/similar", tags=["api"])
 def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
     """Eerder gesteld? The earlier documents most like a draft question, with their best parts and answers."""
-    found = views.similar(retriever_of(request), body.question, body.filters, body.top_k)
+    found = views.similar(assistant_of(request), body.question, body.filters, body.top_k)
     documents = []
     for s in found:
         d = s.to_dict()
@@ -138,7 +138,7 @@ def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
 @router.get("/api/documents/{doc_id:path}", tags=["api"], response_model=None)
 def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """A parsed document with its parts and which of them got an answer of their own."""
-    doc = retriever_of(request).docs.get(doc_id)
+    doc = assistant_of(request).document(doc_id)
     if doc is None:
         return _not_found(doc_id)
     data = doc.to_dict()
@@ -154,7 +154,7 @@ def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse
 def source_view(doc_id: str, request: Request, part: str | None = None) -> HTMLResponse:
     """The document as a page; `?part=3e` highlights that part (link to it with `#part-3e`)."""
     headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
-    doc = retriever_of(request).docs.get(doc_id)
+    doc = assistant_of(request).document(doc_id)
     if doc is None:
         return HTMLResponse(not_found_page(doc_id), status_code=404, headers=headers)
     return HTMLResponse(document_page(doc, part), headers=headers)

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +21,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from assistant.answer import AbstainPolicy
-from assistant.config import Settings
+from assistant.application import Assistant, open_assistant
+from assistant.config import Settings, go_offline
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -30,12 +30,11 @@ from assistant.errors import (
     IndexMissingError,
     StoreUnavailableError,
 )
-from assistant.retrieve import Retriever
-from assistant.service import open_retriever
 from assistant.types import Document
-from assistant.web import chat, security, widget
+from assistant.web import security, widget
 from assistant.web.api import router
 from assistant.web.docs import install as install_docs
+from assistant.web.refresh import Refresh
 
 # Status per error class; the most specific class listed wins (see `_status`).
 STATUS: dict[type[AssistantError], int] = {
@@ -47,25 +46,25 @@ STATUS: dict[type[AssistantError], int] = {
 
 
 class Backend:
-    """The retriever, opened on first use when the server started before there was an index."""
+    """The assistant, opened on first use when the server started before there was an index."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.settings = settings
-        self._retriever = retriever
+        self._assistant = assistant
         self._lock = threading.Lock()
 
-    def get(self) -> Retriever:
-        """The retriever; IndexMissingError (-> 503) until `assistant ingest` has written an index."""
-        if self._retriever is None:
+    def get(self) -> Assistant:
+        """The assistant; IndexMissingError (-> 503) until `assistant ingest` has written an index."""
+        if self._assistant is None:
             with self._lock:
-                if self._retriever is None:
-                    self._retriever = open_retriever(self.settings)
-        return self._retriever
+                if self._assistant is None:
+                    self._assistant = open_assistant(self.settings)
+        return self._assistant
 
     def docs(self) -> list[Document]:
         """The documents known now, or none while there is no index or no store (the chat still starts)."""
         try:
-            return list(self.get().docs.values())
+            return self.get().documents()
         except (IndexMissingError, StoreUnavailableError):
             return []
 
@@ -121,15 +120,20 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(
     settings: Settings,
-    retriever: Retriever | None = None,
+    assistant: Assistant | None = None,
     cors_origins: Sequence[str] | None = None,
     abstain_policy: AbstainPolicy | None = None,
 ) -> FastAPI:
-    """The API, the source view and the chat on one FastAPI app; opens the index unless given a retriever.
+    """The API, the source view and the chat on one FastAPI app; opens the index unless given an assistant.
 
     `cors_origins`: the sites whose pages may call the API from a browser (default: none besides our own).
     """
-    backend = Backend(settings, retriever)
+    go_offline()  # before Gradio is imported: it reads its analytics switch then
+    import gradio as gr
+
+    from assistant.web import chat
+
+    backend = Backend(settings, assistant)
     docs = backend.docs()
     app = FastAPI(
         title="Parlement Q&A",
@@ -153,6 +157,7 @@ def create_app(
     app.include_router(widget.router)
     install_docs(app, app.title)
     blocks = chat.build(backend.get, abstain_policy, docs)
+    app.add_middleware(Refresh, backend=backend)  # inside the edge: refused requests do not trigger it
     security.install(app, blocks, settings, origins, storage)
     # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
     return gr.mount_gradio_app(
@@ -168,15 +173,15 @@ def create_app(
     )
 
 
-def serve(settings: Settings, retriever: Retriever | None = None) -> None:
-    """Run the app with uvicorn on settings.host:settings.port (over `retriever`, else the index it opens)."""
+def serve(settings: Settings, assistant: Assistant | None = None) -> None:
+    """Run the app with uvicorn on settings.host:settings.port (over `assistant`, else the index it opens)."""
     import uvicorn
 
     try:
-        retriever = retriever or open_retriever(settings)
+        assistant = assistant or open_assistant(settings)
     except (IndexMissingError, StoreUnavailableError) as err:
         print(f"{err} The server starts anyway and answers 503 until it can open the index.")
-    app = create_app(settings, retriever)
+    app = create_app(settings, assistant)
     url = f"http://{settings.host}:{settings.port}"
     print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")
     # proxy_headers off: X-Forwarded-* count only from ASSISTANT_FORWARDED_ALLOW_IPS (security.ProxyGuard), where

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 import gradio as gr
 
 from assistant.answer import AbstainPolicy
+from assistant.application import Assistant
 from assistant.errors import AssistantError
-from assistant.retrieve import Retriever
 from assistant.types import Document
 from assistant.web import views
 from assistant.web.markup import answer_html, message_html, similar_html
@@ -39,7 +39,7 @@ CSS = """
 .pqa-meta { margin: 0 0 .4rem; opacity: .75; font-size: .9em; }
 """
 
-Getter = Callable[[], Retriever]
+Getter = Callable[[], Assistant]
 
 
 def theme() -> gr.themes.Base:
@@ -89,7 +89,7 @@ def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
 
 
 def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
-    """The chat as a Blocks app; `get` returns the retriever (raising IndexMissingError while there is none)."""
+    """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none)."""
 
     def respond(
         question: str,

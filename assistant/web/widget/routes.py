@@ -15,7 +15,7 @@ from pydantic import Field
 
 from assistant.config import DEMO_KEY
 from assistant.web import views
-from assistant.web.api import AskRequest, answer_json, retriever_of
+from assistant.web.api import AskRequest, answer_json, assistant_of
 from assistant.web.widget.policy import UNKNOWN_KEY, Verdict
 
 TOP_K_MAX = 10
@@ -49,7 +49,7 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
     if not verdict.allowed or verdict.key is None:
         return JSONResponse({"detail": verdict.detail(), "reason": verdict.reason}, status_code=403)
     filters = {**body.filters, **verdict.key.filters}
-    answer = views.ask(retriever_of(request), body.question, filters, body.top_k, request.app.state.abstain_policy)
+    answer = views.ask(assistant_of(request), body.question, filters, body.top_k, request.app.state.abstain_policy)
     data = answer_json(request, answer)
     shown = {
         "answers": answer.hits[: answer.primary_count],

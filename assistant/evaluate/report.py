@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluate import AlignmentResult
+from assistant.evaluate.alignment import AlignmentResult
+from assistant.evaluate.metrics import hit_curve
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
@@ -103,7 +104,7 @@ def write_questions_report(report_dir: Path, blocks: dict[str, Any], outcomes: d
         gold = {f"{d}#{p}" for d, p in o.case.gold}
         got = [f"{d}#{p}" for d, p in o.parts[:5]]
         ok_rank = bool(gold & set(got)) if gold else o.abstained
-        if ok_rank and (not gold or _has(o)):
+        if ok_rank and (not gold or o.facts_ok):
             continue
         failed += (
             f"<tr><td>{html.escape(o.case.id)}</td><td>{o.case.kind}</td><td>{html.escape(o.case.question)}</td>"
@@ -122,12 +123,6 @@ def write_questions_report(report_dir: Path, blocks: dict[str, Any], outcomes: d
     return write_section(report_dir, "2-questions", body)
 
 
-def _has(o: Any) -> bool:
-    from assistant.evaluate_questions import has_facts
-
-    return not o.abstained and has_facts(o.first_text, o.case.facts)
-
-
 def _svg(fig: Any) -> str:
     import io
 
@@ -137,22 +132,6 @@ def _svg(fig: Any) -> str:
     return svg[svg.find("<svg") :]
 
 
-def _hit_curve(outcomes: Any, parts: bool) -> list[float]:
-    answerable = [o for o in outcomes if o.case.gold]
-    if not answerable:
-        return [0.0] * 10
-    curve = []
-    for k in range(1, 11):
-        hits = 0
-        for o in answerable:
-            if parts:
-                hits += any(p in set(o.case.gold) for p in o.parts[:k])
-            else:
-                hits += any(d in {g for g, _ in o.case.gold} for d in o.docs[:k])
-        curve.append(hits / len(answerable))
-    return curve
-
-
 def plots_html(outcomes: dict[str, Any]) -> str:
     """Inline SVG plots (the file works offline): hit@k, per kind, latency, and the abstain evidence."""
     import matplotlib
@@ -160,18 +139,16 @@ def plots_html(outcomes: dict[str, Any]) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from assistant.evaluate_questions import has_facts
-
     ours = outcomes.get("ours", [])
     figs: list[tuple[str, Any]] = []
 
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ks = list(range(1, 11))
-    ax.plot(ks, _hit_curve(ours, True), marker="o", label="ours: part")
-    ax.plot(ks, _hit_curve(ours, False), marker="o", label="ours: document")
+    ax.plot(ks, hit_curve(ours, True), marker="o", label="ours: part")
+    ax.plot(ks, hit_curve(ours, False), marker="o", label="ours: document")
     for name, outs in outcomes.items():
         if name != "ours":
-            ax.plot(ks, _hit_curve(outs, False), marker=".", linestyle="--", label=f"{name}: document")
+            ax.plot(ks, hit_curve(outs, False), marker=".", linestyle="--", label=f"{name}: document")
     ax.set(xlabel="k", ylabel="hit@k", ylim=(0, 1.02), title="Hit@k (answerable cases)")
     ax.legend(fontsize=8)
     figs.append(("hit@k", fig))
@@ -180,13 +157,8 @@ def plots_html(outcomes: dict[str, Any]) -> str:
     if kinds:
         fig, ax = plt.subplots(figsize=(6.5, 3.2))
         width = 0.38
-        ph5 = [
-            _mean_of([any(p in set(o.case.gold) for p in o.parts[:5]) for o in ours if o.case.kind == k]) for k in kinds
-        ]
-        fr1 = [
-            _mean_of([not o.abstained and has_facts(o.first_text, o.case.facts) for o in ours if o.case.kind == k])
-            for k in kinds
-        ]
+        ph5 = [_mean_of([o.part_hit(5) for o in ours if o.case.kind == k]) for k in kinds]
+        fr1 = [_mean_of([o.facts_ok for o in ours if o.case.kind == k]) for k in kinds]
         xs = range(len(kinds))
         ax.bar([x - width / 2 for x in xs], ph5, width, label="part_hit5")
         ax.bar([x + width / 2 for x in xs], fr1, width, label="fact_recall1")

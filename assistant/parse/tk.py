@@ -1,0 +1,661 @@
+"""Tweede Kamer answers as text ("Aanhangsel van de Handelingen" PDFs, the ministries' DOCX answers): page furniture
+and footnotes removed, the header read for subject, askers, ministers, dates and document numbers, and the
+"Vraag N" / "Antwoord N" blocks (joint ones such as "Vraag 4, 5, 7 en 8" too) paired into parts.
+
+Recognised by its header, without a flag (`looks_like_tk`). Pure functions of strings; reading files is
+`assistant.parse.read`'s job. Numbered lists inside an answer are left alone: only label lines make parts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.parse.clean import fold
+from assistant.parse.dates import dutch_date
+from assistant.parse.numbering import reference_target
+from assistant.types import Document, Part, RefKind, Span
+
+_NUMS = r"\d{1,2}(?:\s*(?:,|&|\ben\b|t/m|t\.e\.m\.|tot\s+en\s+met|tot|-|–)\s*\d{1,2})*"
+_Q_LABEL = re.compile(r"^\s*Vra(?:ag|gen)\s+(?P<nums>" + _NUMS + r")\s*[:.]?(?:\s+(?P<rest>\S.*))?\s*$")
+_A_LABEL = re.compile(
+    r"^\s*Antwoord(?:\s+op)?(?:\s+(?:de\s+)?vra(?:ag|gen))?(?:\s+(?P<nums>" + _NUMS + r"))?"
+    r"\s*(?P<colon>[:.])?(?:\s*(?P<rest>\S.*))?\s*$"
+)
+_NUMBERED_LINE = re.compile(r"^\s*(?P<nums>" + _NUMS + r")\s*[.)]?(?:\s+(?P<rest>\S.*))?\s*$")
+
+_FURNITURE = re.compile(
+    r"^\s*(?:Tweede Kamer der Staten-Generaal\s*\d*"
+    r"|Vergaderjaar \d{4}\s*[–-]\s*\d{4},? (?:Aanhangsel van de Handelingen|Vragen gesteld door de leden der Kamer)"
+    r"|Vragen gesteld door de leden der Kamer, met de daarop door de"
+    r"|regering gegeven antwoorden)\s*$"
+)
+_PAGE_END = re.compile(
+    r"^\s*(?:ah-tk-\d{8}-(?P<ah>\d+)|kv-tk-20\d\dZ\d{5}|ISSN \d{4}\s*-\s*\d{4}.*|’s-Gravenhage \d{4}\s*Tweede Kamer.*"
+    r"|Tweede Kamer, vergaderjaar \d{4}\s*[–-]\s*\d{4}, Aanhangsel(?:\s*\d+)?)\s*$"
+)
+_AH_LINE = re.compile(r"^\s*AH\s+(\d{1,5})\s*$")
+_ZNUMBER = re.compile(r"\b(20\d\dZ\d{5})\b")
+_ZNUMBER_LINE = re.compile(r"^\s*20\d\dZ\d{5}\s*$")
+_TOELICHTING = re.compile(r"^\s*Toelichting\s*:?\s*$")
+_DOCX_NOTE = re.compile(r"^\s*(\d{1,2})\)\s+\S")
+
+_ASKED = re.compile(
+    r"(?:Mondelinge\s+|Schriftelijke\s+)?[Vv]ra(?:ag|gen)\s+van\s+(?:het\s+|de\s+)?(?:lid|leden)\s+(?P<askers>.+?)\s+aan\s+(?P<to>(?:de|het)\s+.+?)"
+    r"\s+over\s+(?P<subject>.+?)\s*:?\s*\(\s*ingezonden\s+(?P<date>[^)]+?)\s*\)",
+    re.S,
+)
+# a DOCX question puts "(ingezonden ...)" above "Vragen van ... over <onderwerp>" on a line of its own
+_ASKED_LINE = re.compile(
+    r"(?:Mondelinge\s+|Schriftelijke\s+)?[Vv]ra(?:ag|gen)\s+van\s+(?:het\s+|de\s+)?(?:lid|leden)\s+(?P<askers>.+?)\s+"
+    r"aan\s+(?P<to>(?:de|het)\s+.+?)\s+over\s+(?P<subject>[^\n]+)"
+)
+_INGEZONDEN = re.compile(r"\(\s*ingezonden\s+([^)]+?)\s*\)")
+_ANSWERED = re.compile(
+    r"(?:Antwoord|Mededeling)\s+van\s+(?:de\s+)?(?P<who>(?:[Mm]inister|[Ss]taatssecretaris)[^()]*?)\s*"
+    r"\((?P<dept>[^()]+?)\)?\s*(?:,\s*(?P<also>mede\s+namens\s+[^()]+?))?\s*\(\s*ontvangen\s+(?P<date>[^)]+?)\s*\)",
+    re.S,
+)
+_SEE_ALSO = re.compile(r"Zie\s+ook\s+Aanhangsel\s+Handelingen\s*,?\s*vergaderjaar\s+[\d–-]+\s*,?\s*nr\.\s*(\d+)", re.S)
+_UITSTEL = re.compile(r"Uitstel\s+beantwoording|niet\s+binnen\s+de\s+(?:gebruikelijke|gestelde)\s+termijn", re.I)
+# a question of its own inside a joint block: the extraction glues paragraphs together ("delen?Heeft u")
+_GLUED_QUESTION = re.compile(r"\?(?=[A-Z«\"'‘“À-Ý])")
+_SPACED_QUESTION = re.compile(r"\?\s+(?=[A-Z«\"'‘“À-Ý])")
+_FOLLOW_UP = re.compile(
+    r"^(?:Zo\s+(?:ja|nee|neen|niet)\b|Indien\s+(?:ja|nee|niet)\b|En\s+zo\s+(?:ja|nee)\b|Waarom\s+(?:wel|niet)\b"
+    r"|Kunt\s+u\s+dit\s+toelichten)"
+)
+_TK_REFERENCE = re.compile(
+    r"^\s*(?:zie|voor)\s+(?:ook\s+)?(?:het\s+|mijn\s+)?antwoord\s+(?:op|bij)\s+(?:de\s+)?vra(?:ag|gen)\s+(\d{1,2})"
+    r"|^\s*voor\s+het\s+antwoord\s+(?:op\s+deze\s+vra(?:ag|gen)\s+)?verwijs\s+ik\s+(?:u\s+)?(?:graag\s+)?naar\s+"
+    r"(?:het\s+|mijn\s+)?(?:antwoord\s+op\s+)?(?:de\s+)?vra(?:ag|gen)\s+(\d{1,2})",
+    re.I,
+)
+REFERENCE_TAIL_MAX = 40
+
+
+def looks_like_tk(text: str) -> bool:
+    """Whether a text is a Tweede Kamer question or answer, judged by its header (two signals or more)."""
+    head = text[:3000]
+    signals = (
+        re.search(r"Tweede Kamer", head),
+        re.search(r"Aanhangsel van de Handelingen|^\s*AH\s+\d+\s*$", head, re.M),
+        re.search(r"Vra(?:ag|gen)\s+(?:gesteld\s+)?(?:van|door)\s+(?:het\s+lid|de\s+leden|lid)\b", head),
+        re.search(r"Antwoord\s+van\s+(?:de\s+)?(?:[Mm]inister|[Ss]taatssecretaris)", head),
+        _ZNUMBER.search(head),
+        re.search(r"\(\s*ingezonden\s+\d", head),
+        re.search(r"^\s*ah-tk-\d{8}-\d+", text, re.M),
+    )
+    return sum(1 for s in signals if s) >= 2
+
+
+def expand_numbers(spec: str) -> list[int]:
+    """ "4, 5, 7 en 8" -> [4, 5, 7, 8]; "2 t/m 6" and "4-7" are ranges."""
+    out: list[int] = []
+    tokens = re.findall(r"\d{1,2}|t/m|t\.e\.m\.|tot\s+en\s+met|tot|-|–", spec)
+    pending_range = False
+    for tok in tokens:
+        if tok.isdigit():
+            n = int(tok)
+            if pending_range and out and out[-1] < n <= out[-1] + 40:
+                out.extend(range(out[-1] + 1, n + 1))
+            elif n not in out:
+                out.append(n)
+            pending_range = False
+        else:
+            pending_range = True
+    return [n for n in out if n >= 1]
+
+
+# ---------------------------------------------------------------- page furniture and footnotes
+
+
+@dataclass
+class _Marks:
+    """Footnote marks to cut out of the body lines: (line index, start, end)."""
+
+    cuts: list[tuple[int, int, int]] = field(default_factory=list)
+    cursor: tuple[int, int] = (0, 0)
+
+
+def _mark_regex(n: int) -> re.Pattern[str]:
+    s = str(n)
+    return re.compile(r"(?:(?<=[^\W\d_])|(?<=[?!.,;:»”’\"')\]]))" + s + r"(?=\s|$|[.,;:)])|^" + s + r"(?=\s|$|[.,;:])")
+
+
+def _find_mark(lines: list[str], n: int, cursor: tuple[int, int]) -> tuple[int, int, int] | None:
+    rx = _mark_regex(n)
+    li, col = cursor
+    for i in range(li, len(lines)):
+        m = rx.search(lines[i], col if i == li else 0)
+        if m:
+            return i, m.start(), m.end()
+    return None
+
+
+def _is_note_start(line: str, n: int) -> bool:
+    s = str(n)
+    if not line.startswith(s) or len(line) <= len(s):
+        return False
+    nxt = line[len(s)]
+    if nxt.isspace() or nxt in ".,;:)-–/":
+        return False
+    if nxt.isdigit():
+        return re.match(r"\d{4}[A-Z]", line[len(s) :]) is not None  # "32024Z15585": note 3, a Kamer number
+    return True
+
+
+def _is_label_line(line: str) -> bool:
+    return bool(_Q_LABEL.match(line) or (_A_LABEL.match(line) and _a_label_ok(_A_LABEL.match(line))))
+
+
+def _a_label_ok(m: re.Match[str] | None) -> bool:
+    """ "Antwoord 3", "Antwoord:" and a bare "Antwoord" are labels; "Antwoord van Minister ..." is not."""
+    if m is None:
+        return False
+    return bool(m.group("nums") or m.group("colon") or not m.group("rest"))
+
+
+def strip_furniture(text: str) -> tuple[list[str], dict[str, str]]:
+    """The body lines without page headers/footers and footnotes, and what the furniture told (AH number)."""
+    info: dict[str, str] = {}
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
+    raw = raw.replace("\x0c", "\n").lstrip("\ufeff")
+    pages: list[list[str]] = [[]]
+    lines = raw.split("\n")
+    seen_header = False
+    for i, line in enumerate(lines):
+        if _FURNITURE.match(line):
+            seen_header = True
+            continue
+        m = _PAGE_END.match(line)
+        if m:
+            if m.group("ah"):
+                info.setdefault("ah", m.group("ah"))
+            if pages[-1]:
+                pages.append([])
+            continue
+        if seen_header and "ah" not in info and re.fullmatch(r"\s*\d{1,5}\s*", line) and i < 8:
+            info["ah"] = line.strip()  # the Aanhangsel number right under the masthead
+            continue
+        pages[-1].append(line.rstrip())
+    body: list[str] = []
+    marks = _Marks()
+    note = 1
+    for page in pages:
+        while page and not page[-1].strip():
+            page.pop()
+        start = _footnote_start(body, page, note, marks)
+        if start is None:
+            body.extend(page)
+            continue
+        body.extend(page[:start])
+        for line in page[start:]:
+            if _is_note_start(line, note) or _is_note_start(line, note + 1):
+                if _is_note_start(line, note + 1):
+                    note += 1
+                found = _find_mark(body, note, marks.cursor)
+                if found:
+                    marks.cuts.append(found)
+                    marks.cursor = (found[0], found[2])
+                note += 1
+    body = _cut_marks(body, marks.cuts)
+    return _strip_docx_notes(body), info
+
+
+def _footnote_start(body: list[str], page: list[str], note: int, marks: _Marks) -> int | None:
+    """Where the footnotes at the bottom of a page begin: a line "<note><text>" with no label line after it."""
+    for i, line in enumerate(page):
+        if not _is_note_start(line, note):
+            continue
+        if any(_is_label_line(ln) for ln in page[i + 1 :]):
+            continue
+        if _find_mark(body + page[:i], note, marks.cursor) is None and not re.match(
+            r"\d{1,2}(?:[A-Z«\"'‘“(]|https?:|www\.)", line
+        ):
+            continue
+        return i
+    return None
+
+
+def _cut_marks(lines: list[str], cuts: list[tuple[int, int, int]]) -> list[str]:
+    out = list(lines)
+    drop: set[int] = set()
+    for li, lo, hi in sorted(cuts, reverse=True):
+        line = out[li]
+        rest = (line[:lo] + line[hi:]).rstrip()
+        if not rest.strip():
+            drop.add(li)
+        elif lo == 0:
+            out[li] = "\x01" + rest.lstrip()  # joins the previous line: "...jeugdzorg\n2. Met" -> "jeugdzorg. Met"
+        else:
+            out[li] = rest
+    return [ln for i, ln in enumerate(out) if i not in drop]
+
+
+def _strip_docx_notes(lines: list[str]) -> list[str]:
+    """DOCX answers end with "1) Kamerstuk ..." notes for marks like "beantwoorden? 1)": both go."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and (not lines[start - 1].strip() or _DOCX_NOTE.match(lines[start - 1])):
+        start -= 1
+    while start < end and not lines[start].strip():
+        start += 1
+    notes = [int(m.group(1)) for ln in lines[start:end] if (m := _DOCX_NOTE.match(ln))]
+    if not notes or notes[0] != 1 or any(_is_label_line(ln) for ln in lines[start:end]):
+        return lines
+    out = lines[:start]
+    for n in notes:
+        rx = re.compile(r"\s+" + str(n) + r"\)(?=\s*$)")
+        for i, ln in enumerate(out):
+            if rx.search(ln):
+                out[i] = rx.sub("", ln)
+                break
+    return out
+
+
+def join_lines(lines: list[str], glue_questions: bool = False) -> str:
+    """Lines of one block as text: blank lines are paragraph breaks, other line ends (the PDF's wrapping) a space."""
+    paragraphs: list[str] = []
+    current = ""
+    for raw in lines:
+        line = raw.strip()
+        glued = line.startswith("\x01")
+        line = line.lstrip("\x01").strip()
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = ""
+            continue
+        if not current:
+            current = line
+        elif glued or line[:1] in ".,;:!?)":
+            current += line
+        elif current.endswith("-") and line[:1].islower() and len(current) > 1 and current[-2].isalpha():
+            current = current[:-1] + line  # "wachtlijs-\nten"
+        elif glue_questions and current.endswith("?") and line[:1].isupper():
+            current += line  # kept glued so that a joint block can be split into its questions
+        else:
+            current += " " + line
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join(re.sub(r"[ \t]{2,}", " ", p) for p in paragraphs)
+
+
+# ---------------------------------------------------------------- header
+
+
+@dataclass
+class Header:
+    title: str = ""
+    askers: list[str] = field(default_factory=list)
+    parties: list[str] = field(default_factory=list)
+    addressee: str | None = None
+    minister: str | None = None
+    department: str | None = None
+    asked: str | None = None
+    answered: str | None = None
+    numbers: list[str] = field(default_factory=list)
+    intro: str = ""
+    preamble: str = ""
+    end: int = 0
+    """Where the header sentences end in the text they were read from."""
+
+
+def _askers(spec: str) -> tuple[list[str], list[str]]:
+    """ "Ellian (VVD) en Paternotte (D66)" / "Paternotte en Podt (beiden D66)" -> names, parties."""
+    names: list[str] = []
+    parties: list[str] = []
+    for chunk in re.findall(r"([^()]+?)\s*\(([^()]*)\)|([^()]+)$", spec):
+        who, party, tail = chunk
+        who = who or tail
+        for name in re.split(r"\s*,\s*|\s+en\s+", who.strip(" ,")):
+            name = re.sub(r"^(?:en|het\s+lid|de\s+leden)\s+", "", name.strip())
+            if name:
+                names.append(name)
+        party = re.sub(r"^(?:beiden|allen|beide)\s+", "", party.strip())
+        if party and party not in parties:
+            parties.append(party)
+    return names, parties
+
+
+def read_header(text: str) -> Header:
+    """The metadata the header sentences give, the sentences themselves (question intro, answer preamble), and
+    where in `text` they end."""
+    h = Header()
+    asked = _ASKED.search(text) or _ASKED_LINE.search(text)
+    ends = [0]
+    if asked:
+        h.askers, h.parties = _askers(fold(asked.group("askers")))
+        to = fold(asked.group("to"))
+        h.addressee = to[0].upper() + to[1:]
+        h.title = fold(asked.group("subject")).rstrip(":. ")
+        date = asked.groupdict().get("date") or next((m.group(1) for m in _INGEZONDEN.finditer(text)), "")
+        h.asked = dutch_date(date)
+        h.intro = fold(asked.group(0)).rstrip(".") + "."
+        ends.append(asked.end())
+        ends += [m.end() for m in _INGEZONDEN.finditer(text)]
+    answered = _ANSWERED.search(text)
+    see = _SEE_ALSO.search(text)
+    if answered:
+        who = fold(answered.group("who"))
+        dept = fold(answered.group("dept"))
+        h.minister = f"{who[0].upper()}{who[1:]} ({dept})"
+        h.department = dept
+        h.answered = dutch_date(answered.group("date"))
+        ends.append(answered.end())
+    if see:
+        ends.append(see.end())
+        h.numbers.append(f"zie ook AH {see.group(1)}")
+    h.end = max(ends)
+    dot = re.match(r"[ \t]*\.", text[h.end :])
+    if dot:
+        h.end += dot.end()
+    if answered:
+        h.preamble = fold(text[answered.start() : max(h.end, answered.end())])
+    for m in _ZNUMBER.finditer(text):
+        if m.group(1) not in h.numbers:
+            h.numbers.insert(len(h.numbers) - (1 if see else 0), m.group(1))
+    return h
+
+
+# ---------------------------------------------------------------- blocks and parts
+
+
+@dataclass
+class _Block:
+    kind: str  # "q" or "a"
+    numbers: list[int]
+    label: str
+    lines: list[str]
+
+
+def _numbered_lines_layout(lines: list[str]) -> list[tuple[int, str, list[int], str]]:
+    """Labels when there is no "Vraag N": numbered or bare-number lines as questions, "Antwoord" lines as answers."""
+    a_positions = [(i, _A_LABEL.match(ln)) for i, ln in enumerate(lines)]
+    a_labels = [(i, m) for i, m in a_positions if m and _a_label_ok(m)]
+    if not a_labels:
+        return []
+    out: list[tuple[int, str, list[int], str]] = []
+    expected = 1
+    in_answer = False
+    a_at = {i: m for i, m in a_labels}
+    for i, line in enumerate(lines):
+        if i in a_at:
+            m = a_at[i]
+            nums = expand_numbers(m.group("nums") or "")
+            out.append((i, "a", nums, m.group("rest") or ""))
+            in_answer = True
+            continue
+        m2 = _NUMBERED_LINE.match(line)
+        if not m2:
+            continue
+        nums = expand_numbers(m2.group("nums"))
+        if not nums or nums[0] != expected:
+            continue
+        if in_answer:
+            nxt_a = next((j for j, _ in a_labels if j > i), None)
+            if nxt_a is None:
+                continue
+            # a numbered list inside an answer: only the last "k." before the next "Antwoord" is question k
+            later = any(
+                (m3 := _NUMBERED_LINE.match(lines[j])) and expand_numbers(m3.group("nums"))[:1] == [expected]
+                for j in range(i + 1, nxt_a)
+            )
+            a_nums = expand_numbers(a_at[nxt_a].group("nums") or "")
+            if later or (a_nums and expected not in a_nums):
+                continue
+        out.append((i, "q", nums, m2.group("rest") or ""))
+        expected = nums[-1] + 1
+        in_answer = False
+    return out
+
+
+def _blocks(lines: list[str]) -> tuple[list[str], list[_Block], list[str]]:
+    """Header lines, the labelled blocks in order, and trailing lines that belong to the question (Toelichting)."""
+    labels: list[tuple[int, str, list[int], str]] = []
+    for i, line in enumerate(lines):
+        qm = _Q_LABEL.match(line)
+        if qm:
+            labels.append((i, "q", expand_numbers(qm.group("nums")), qm.group("rest") or ""))
+            continue
+        am = _A_LABEL.match(line)
+        if am and _a_label_ok(am) and (am.group("nums") or labels):
+            labels.append((i, "a", expand_numbers(am.group("nums") or ""), am.group("rest") or ""))
+    if not any(kind == "q" for _, kind, _, _ in labels):
+        labels = _numbered_lines_layout(lines) or labels
+    if not labels:
+        return lines, [], []
+    trailing: list[str] = []
+    toel = next((i for i, ln in enumerate(lines) if _TOELICHTING.match(ln) and i > labels[-1][0]), None)
+    end = len(lines)
+    if toel is not None:
+        trailing, end = lines[toel:], toel
+    blocks: list[_Block] = []
+    prev_q: list[int] = []
+    for k, (i, kind, nums, rest) in enumerate(labels):
+        hi = labels[k + 1][0] if k + 1 < len(labels) else end
+        body = ([rest] if rest else []) + lines[i + 1 : hi]
+        label = lines[i].strip()
+        if rest:
+            label = label[: len(label) - len(rest)].strip()
+        if kind == "a" and not nums:
+            nums = list(prev_q)
+        if kind == "q":
+            prev_q = nums
+        blocks.append(_Block(kind, nums, label, body))
+    return lines[: labels[0][0]], blocks, trailing
+
+
+def _fix_duplicates(blocks: list[_Block]) -> None:
+    """A question label printed twice ("Vraag 7", "Vraag 7", "Antwoord 8"): the answer's number names the second."""
+    q_numbers = {n for b in blocks if b.kind == "q" for n in b.numbers}
+    seen: set[int] = set()
+    for k, b in enumerate(blocks):
+        if b.kind != "q":
+            continue
+        if b.numbers and set(b.numbers) <= seen and k + 1 < len(blocks):
+            nxt = blocks[k + 1]
+            if nxt.kind == "a" and nxt.numbers and not set(nxt.numbers) & q_numbers:
+                b.numbers = list(nxt.numbers)
+                q_numbers |= set(nxt.numbers)
+        seen |= set(b.numbers)
+
+
+def split_joint_question(text: str, n: int) -> list[Span] | None:
+    """The spans of the n questions in a joint block's text, or None when they cannot be told apart."""
+    for rx in (_GLUED_QUESTION, _SPACED_QUESTION):
+        cuts = [0]
+        for m in rx.finditer(text):
+            if not _FOLLOW_UP.match(text[m.end() :]):
+                cuts.append(m.end())
+        if len(cuts) == n:
+            bounds = cuts + [len(text)]
+            return [(bounds[i], bounds[i + 1]) for i in range(n)]
+    return None
+
+
+class _Writer:
+    """Appends labelled blocks to a text and remembers where each body lies."""
+
+    def __init__(self, head: str) -> None:
+        self.text = head
+
+    def add(self, label: str, body: str) -> Span:
+        sep = "\n\n" if self.text else ""
+        self.text += sep + label
+        if body and label:
+            self.text += "\n"
+        lo = len(self.text)
+        self.text += body
+        return lo, len(self.text)
+
+
+def _reference(answer: str, numbers: list[int]) -> int | None:
+    m = _TK_REFERENCE.match(answer)
+    if m:
+        target = int(next(g for g in m.groups() if g))
+        tail = answer[m.end() :].strip(" .;,)")
+        tail = re.sub(r"^(?:en|,)\s*\d{1,2}\b", "", tail).strip(" .;,)")
+        if len(tail) <= REFERENCE_TAIL_MAX and target in numbers:
+            return target
+        return None
+    labels = [str(n) for n in numbers]
+    found = reference_target(answer, labels, 0)
+    return int(found) if found and found.isdigit() else None
+
+
+def parse_tk(text: str, doc_id: str, source: str = "") -> Document:
+    """A Document from the text of one Tweede Kamer question or answer (PDF or DOCX extraction)."""
+    lines, info = strip_furniture(text)
+    head_lines, blocks, trailing = _blocks(lines)
+    header_text = "\n".join(ln for ln in head_lines if not _AH_LINE.match(ln) and not _ZNUMBER_LINE.match(ln))
+    h = read_header(header_text)
+    numbers: list[str] = []
+    ah = info.get("ah") or next((m.group(1) for ln in head_lines if (m := _AH_LINE.match(ln))), None)
+    if ah:
+        numbers.append(f"AH {ah}")
+    for ln in head_lines:
+        zm = _ZNUMBER.search(ln) if _ZNUMBER_LINE.match(ln) else None
+        if zm and zm.group(1) not in numbers:
+            numbers.append(zm.group(1))
+    numbers += [n for n in h.numbers if n not in numbers]
+    _fix_duplicates(blocks)
+
+    intro = h.intro
+    extra = join_lines(trailing)
+    if extra:
+        intro = f"{intro}\n\n{extra}" if intro else extra
+    leftover = join_lines(header_text[h.end :].split("\n"))
+    if leftover and blocks:
+        intro = f"{intro}\n\n{leftover}" if intro else leftover  # text between the header and the first question
+    q = _Writer(intro)
+    a = _Writer(h.preamble)
+    questions: dict[int, Span] = {}
+    answers: dict[int, Span] = {}
+    joint: dict[int, int] = {}
+    order: list[int] = []
+    for b in blocks:
+        if b.kind == "q":
+            body = join_lines(b.lines, glue_questions=len(b.numbers) > 1)
+            lo, hi = q.add(b.label, body)
+            pieces = split_joint_question(body, len(b.numbers)) if len(b.numbers) > 1 else None
+            for k, n in enumerate(b.numbers):
+                if n in questions:
+                    continue
+                span = (lo + pieces[k][0], lo + pieces[k][1]) if pieces else (lo, hi)
+                questions[n] = _trim(q.text, span)
+                if n not in order:
+                    order.append(n)
+        else:
+            body = join_lines(b.lines)
+            span = a.add(b.label, body)
+            span = _trim(a.text, span)
+            targets = [n for n in b.numbers if n not in answers and n not in joint]
+            if not targets or span[1] <= span[0]:
+                continue
+            answers[targets[0]] = span
+            for n in targets[1:]:
+                joint[n] = targets[0]
+            for n in targets:
+                if n not in order:
+                    order.append(n)
+    if leftover and not blocks:
+        if _UITSTEL.search(leftover) or looks_like_answer_notice(leftover):
+            a.add("", leftover)  # a notice, not an answer: it stays unassigned
+        else:
+            span = q.add("", leftover)
+            questions[1] = _trim(q.text, span)
+            order.append(1)
+    if not order:
+        order.append(1)
+    parts = _parts(q.text, a.text, sorted(order), questions, answers, joint)
+    spans = sorted(p.answer_span for p in parts if p.answer_span is not None)
+    title = h.title or _first_sentence(next((p.question for p in parts if p.question), leftover))
+    return Document(
+        doc_id=doc_id,
+        title=title,
+        question_text=q.text,
+        answer_text=a.text,
+        parts=tuple(parts),
+        intro=intro,
+        date=h.asked,
+        asker=", ".join(h.askers) or None,
+        party=", ".join(h.parties) or None,
+        minister=h.minister,
+        department=h.department,
+        source=source,
+        unassigned=tuple(_complement(spans, len(a.text))),
+        addressee=h.addressee,
+        answer_date=h.answered,
+        numbers=tuple(numbers),
+    )
+
+
+def looks_like_answer_notice(text: str) -> bool:
+    """Whether text without labels is the minister's notice about the answer rather than the questions."""
+    return bool(re.search(r"\b(?:Mijn\s+antwoord|beantwoording\s+van\s+de(?:ze)?\s+vragen)\b", text, re.I))
+
+
+def _parts(
+    qtext: str,
+    atext: str,
+    order: list[int],
+    questions: dict[int, Span],
+    answers: dict[int, Span],
+    joint: dict[int, int],
+) -> list[Part]:
+    labels = list(order)
+    parts: list[Part] = []
+    for n in labels:
+        qs = questions.get(n)
+        own = answers.get(n)
+        ref: str | None = None
+        kind: RefKind | None = None
+        if n in joint:
+            ref, kind = str(joint[n]), "joint"
+        elif own is not None:
+            target = _reference(atext[own[0] : own[1]], labels)
+            if target is not None and target != n:
+                ref, kind = str(target), "reference"
+        parts.append(
+            Part(
+                label=str(n),
+                question=qtext[qs[0] : qs[1]] if qs else "",
+                answer=atext[own[0] : own[1]] if own else "",
+                ref=ref,
+                ref_kind=kind,
+                question_span=qs,
+                answer_span=own,
+            )
+        )
+    return parts
+
+
+def _trim(text: str, span: Span) -> Span:
+    lo, hi = span
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def _complement(spans: list[Span], length: int) -> list[Span]:
+    out: list[Span] = []
+    pos = 0
+    for lo, hi in spans:
+        if lo > pos:
+            out.append((pos, lo))
+        pos = max(pos, hi)
+    if pos < length:
+        out.append((pos, length))
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    """A title where the header gives none: the first sentence of the first question (or of the notice)."""
+    sentence = re.split(r"(?<=[?.!])\s", fold(text), maxsplit=1)[0]
+    return sentence[:160] or "Schriftelijke vragen"

@@ -275,7 +275,12 @@ def serve_child(index: Path, embedder: str, port: int, ingest_from: Path | None)
     from assistant.web.app import create_app
 
     settings = replace(
-        Settings.from_env(), index_dir=index, host="127.0.0.1", port=port, forwarded_allow_ips=("127.0.0.1",)
+        Settings.from_env(),
+        index_dir=index,
+        host="127.0.0.1",
+        port=port,
+        forwarded_allow_ips=("127.0.0.1",),
+        client_per_minute=1_000_000,  # a load test measures throughput; tests/test_security.py tests the limit
     )
     if embedder == "fake":
         settings = replace(settings, model="fake")  # the model-free hashing embedder

@@ -1,6 +1,6 @@
-"""Two server processes over one `chroma run` and one `redis-server`: the rate limits are the replicas' together
-(Redis), and both see what one ingest wrote. Each replica is `assistant serve` with the model-free embedder
-(ASSISTANT_MODEL=fake), on its own loopback port.
+"""Two `assistant serve` processes over one `chroma run` and one `redis-server`: the rate limits are the replicas'
+together (Redis), and both see what one ingest, run as its own process, wrote. ASSISTANT_MODEL=fake: the model-free
+hashing embedder, so nothing loads a model.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.index import Index
-from assistant.ingest import ingest
 from tests.conftest import CORPUS, ROOT
-from tests.fakes import FakeEmbedder
 from tests.test_outage import ChromaServer, load
+
+CLI = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())"]
 
 ORIGIN = "https://intranet.example.org"
 PER_MINUTE = 6
@@ -97,10 +96,17 @@ def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
     server.stop()
 
 
+def _ingest(path: Path, index_dir: Path, chroma: ChromaServer) -> None:
+    """`assistant ingest` as its own job, as in a deployment."""
+    env = {**os.environ, "ASSISTANT_MODEL": "fake", "ASSISTANT_CHROMA_URL": chroma.url}
+    cmd = [*CLI, "ingest", str(path), "--index", str(index_dir), "--quiet"]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def index_dir(chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("replicas") / "idx"
-    ingest([CORPUS], Index.open(folder, chroma.url), FakeEmbedder, model_name="fake", progress=False)
+    _ingest(CORPUS, folder, chroma)
     return folder
 
 
@@ -125,7 +131,7 @@ def replicas(
                 "ASSISTANT_HOST": "127.0.0.1",
                 "ASSISTANT_PORT": str(port),
             }
-            proc = subprocess.Popen([str(Path(sys.executable).parent / "assistant"), "serve"], cwd=ROOT, env=env)
+            proc = subprocess.Popen([*CLI, "serve"], cwd=ROOT, env=env)
             procs.append(proc)
             urls.append(f"http://127.0.0.1:{port}")
         for proc, url in zip(procs, urls, strict=True):
@@ -151,7 +157,7 @@ def test_both_replicas_answer_a_document_ingested_after_they_started(
 ) -> None:
     late = tmp_path / "late.jsonl"
     late.write_text(json.dumps(LATE) + "\n", encoding="utf-8")
-    ingest([late], Index.open(index_dir, chroma.url), FakeEmbedder, model_name="fake", progress=False)
+    _ingest(late, index_dir, chroma)
     question = "Hoeveel deelsteps werden in 2024 van het voetpad verwijderd?"
     seen: dict[str, int] = {}
     deadline = time.monotonic() + 30

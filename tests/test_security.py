@@ -53,22 +53,22 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def retriever(index_dir: Path) -> Assistant:
+def assistant(index_dir: Path) -> Assistant:
     return fake_assistant(index_dir)
 
 
-def _app(retriever: Assistant, **settings: Any) -> FastAPI:
-    return create_app(Settings(**settings), retriever, cors_origins=[ALLOWED])
+def _app(assistant: Assistant, **settings: Any) -> FastAPI:
+    return create_app(Settings(**settings), assistant, cors_origins=[ALLOWED])
 
 
 @pytest.fixture(scope="module")
-def client(retriever: Assistant) -> Iterator[TestClient]:
-    with TestClient(_app(retriever, client_per_minute=10_000)) as c:
+def client(assistant: Assistant) -> Iterator[TestClient]:
+    with TestClient(_app(assistant, client_per_minute=10_000)) as c:
         yield c
 
 
 def _join(fn_index: int = 1, **overrides: Any) -> dict[str, Any]:
-    """A queue/join body as the chat page sends it for `respond` (question, chat, turns state and five filters)."""
+    """A queue/join body as the chat page sends it for `respond` (question, history and five filters)."""
     body = {
         "data": [FIETS, [], None, "", "", "", "", ""],
         "event_data": None,
@@ -192,9 +192,9 @@ def test_bad_chat_requests_are_a_short_4xx_not_a_500(
 # ---------------------------------------------------------------- limits and bodies
 
 
-def test_one_client_is_limited_on_ask_similar_and_the_chat(retriever: Assistant) -> None:
+def test_one_client_is_limited_on_ask_similar_and_the_chat(assistant: Assistant) -> None:
     # 18 a minute: at most 3 in any 10 s, counted together over the three routes
-    with TestClient(_app(retriever, client_per_minute=18)) as c:
+    with TestClient(_app(assistant, client_per_minute=18)) as c:
         assert c.post("/api/ask", json={"question": FIETS}).status_code == 200
         assert c.post("/api/similar", json={"question": FIETS}).status_code == 200
         assert c.post("/gradio_api/queue/join", json=_join()).status_code == 200
@@ -261,15 +261,15 @@ def test_allowed_hosts_default_to_the_bind_host_and_localhost() -> None:
     assert Settings.from_env({"ASSISTANT_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0"}).rate_limit_storage
 
 
-def test_a_configured_host_is_answered(retriever: Assistant) -> None:
-    with TestClient(_app(retriever, allowed_hosts=("qa.intranet.example.org",))) as c:
+def test_a_configured_host_is_answered(assistant: Assistant) -> None:
+    with TestClient(_app(assistant, allowed_hosts=("qa.intranet.example.org",))) as c:
         data = c.get("/api/documents/sv_2023_1019", headers={"Host": "qa.intranet.example.org"}).json()
         assert data["source_url"] == "http://qa.intranet.example.org/doc/sv_2023_1019"
         assert c.get("/api/documents/sv_2023_1019", headers={"Host": "localhost"}).status_code == 400
 
 
-def test_forwarded_for_from_a_client_that_is_no_proxy_is_ignored(retriever: Assistant) -> None:
-    with TestClient(_app(retriever, client_per_minute=12)) as c:
+def test_forwarded_for_from_a_client_that_is_no_proxy_is_ignored(assistant: Assistant) -> None:
+    with TestClient(_app(assistant, client_per_minute=12)) as c:
         statuses = [
             c.post("/api/ask", json={"question": FIETS}, headers={"X-Forwarded-For": f"10.9.0.{i}"}).status_code
             for i in range(3)
@@ -277,9 +277,9 @@ def test_forwarded_for_from_a_client_that_is_no_proxy_is_ignored(retriever: Assi
     assert statuses == [200, 200, 429]  # a fresh X-Forwarded-For per request does not make a fresh client
 
 
-def test_forwarded_for_from_a_configured_proxy_names_the_client(retriever: Assistant) -> None:
+def test_forwarded_for_from_a_configured_proxy_names_the_client(assistant: Assistant) -> None:
     # TestClient's peer is "testclient"; a real deployment names the proxy's address (127.0.0.1, 10.0.0.0/8).
-    with TestClient(_app(retriever, client_per_minute=12, forwarded_allow_ips=("testclient",))) as c:
+    with TestClient(_app(assistant, client_per_minute=12, forwarded_allow_ips=("testclient",))) as c:
         statuses = [
             c.post("/api/ask", json={"question": FIETS}, headers={"X-Forwarded-For": f"10.9.0.{i}"}).status_code
             for i in range(3)
@@ -340,11 +340,11 @@ def _load_flood() -> ModuleType:
     return module
 
 
-def test_a_queue_flood_leaves_a_normal_chat_answer_fast(retriever: Assistant) -> None:
+def test_a_queue_flood_leaves_a_normal_chat_answer_fast(assistant: Assistant) -> None:
     """120 call/respond and 120 queue/join from one client behind the proxy: the calls are 404, the joins past the
     client's burst 429, and another visitor's chat question is answered in under 2 s."""
     flood = _load_flood()
-    app = create_app(Settings(forwarded_allow_ips=("127.0.0.1",)), retriever)
+    app = create_app(Settings(forwarded_allow_ips=("127.0.0.1",)), assistant)
     with serving(app) as url:
         result = asyncio.run(flood.flood(url, requests=120, forwarded=True, timeout=30))
     assert result["call_respond"] == {"404": 120}

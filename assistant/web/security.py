@@ -113,8 +113,8 @@ closed under a sending client reaches it as a reset instead); past this the conn
 async def drain(receive: Receive, headers: Headers, budget: int = DRAIN_MAX) -> None:
     """Read and drop the rest of a refused body, up to `budget` bytes; never keeps any of it."""
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > budget:
-        return
+    if not declared.isdigit() or int(declared) > budget:
+        return  # a body of unknown length may never end: the connection is closed instead
     while budget > 0:
         message = await receive()
         if message["type"] != "http.request":

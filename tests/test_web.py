@@ -43,7 +43,7 @@ def retriever(index_dir: Path) -> Assistant:
 
 @pytest.fixture(scope="module")
 def client(retriever: Assistant) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(), retriever, cors_origins=[ALLOWED])) as c:
+    with TestClient(create_app(Settings(client_per_minute=1_000_000), retriever, cors_origins=[ALLOWED])) as c:
         yield c
 
 
@@ -88,7 +88,7 @@ def test_ask_filters_narrow_the_documents(client: TestClient) -> None:
 
 
 def test_ask_abstains_plainly_with_suggestions(retriever: Assistant) -> None:
-    with TestClient(create_app(Settings(), retriever, abstain_policy=ALWAYS)) as c:
+    with TestClient(create_app(Settings(client_per_minute=1_000_000), retriever, abstain_policy=ALWAYS)) as c:
         data = c.post("/api/ask", json={"question": FIETS}).json()
     assert data["abstained"] and data["message"] == NO_ANSWER and data["answers"] == []
     assert data["suggestions"] and data["suggestions"][0]["source_url"].startswith("http://testserver/doc/")
@@ -232,7 +232,7 @@ def test_cors_preflight(client: TestClient) -> None:
 
 
 def test_no_origin_is_allowed_by_default(retriever: Assistant) -> None:
-    with TestClient(create_app(Settings(), retriever)) as c:
+    with TestClient(create_app(Settings(client_per_minute=1_000_000), retriever)) as c:
         response = c.post("/api/ask", json={"question": FIETS}, headers={"Origin": ALLOWED})
     assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
 
@@ -246,7 +246,7 @@ class DownVectors(MemoryVectors):
 
 def test_store_unavailable_is_503(index_dir: Path) -> None:
     down = Assistant(Settings(), Index(index_dir, DownVectors(), DownVectors()), FakeEmbedder())
-    with TestClient(create_app(Settings(), down)) as c:
+    with TestClient(create_app(Settings(client_per_minute=1_000_000), down)) as c:
         for path in ("/api/ask", "/api/similar"):
             response = c.post(path, json={"question": FIETS})
             assert response.status_code == 503

@@ -105,6 +105,25 @@ def replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+DRAIN_MAX = 256 << 20
+"""Bytes of a refused body read and dropped so that the client, still sending, gets to read its 413 (a connection
+closed under a sending client reaches it as a reset instead); past this the connection is just closed."""
+
+
+async def drain(receive: Receive, headers: Headers, budget: int = DRAIN_MAX) -> None:
+    """Read and drop the rest of a refused body, up to `budget` bytes; never keeps any of it."""
+    declared = headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > budget:
+        return  # a body of unknown length may never end: the connection is closed instead
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 def too_big(limit: int) -> str:
     return f"De aanvraag is groter dan {limit} bytes. / The request is over {limit} bytes."
 
@@ -120,9 +139,11 @@ class BodyCap:
             await self.app(scope, receive, send)
             return
         limit = self.chat_limit if scope["path"] == JOIN else self.limit
-        body = await read_capped(receive, Headers(scope=scope), limit)
+        headers = Headers(scope=scope)
+        body = await read_capped(receive, headers, limit)
         if body is None:
             log.warning("413 %s %s from %s: body over %d bytes", scope["method"], scope["path"], _client(scope), limit)
+            await drain(receive, headers)
             await _refuse(413, too_big(limit), {"Connection": "close"})(scope, receive, send)
             return
         await self.app(scope, replay(body, receive), send)

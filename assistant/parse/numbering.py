@@ -314,7 +314,7 @@ def split_parts(question: str, answer: str) -> Split:
         parts=parts,
         intro=question[intro_span[0] : intro_span[1]] if intro_span else "",
         intro_span=intro_span,
-        unassigned=_complement(spans, len(answer)),
+        unassigned=complement(spans, len(answer)),
         score=best_total,
     )
 
@@ -336,7 +336,8 @@ def _answer_chain(a_chains: dict[int, tuple[float, list[Label]]], n: int) -> lis
     return chain if score > 0 else []
 
 
-def _complement(spans: list[Span], length: int) -> list[Span]:
+def complement(spans: list[Span], length: int) -> list[Span]:
+    """The stretches of a text of `length` characters that no span covers (spans in order)."""
     out: list[Span] = []
     pos = 0
     for lo, hi in spans:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.parse.clean import fold
+from assistant.parse.numbering import complement
 from assistant.parse.references import reference_target
 from assistant.parse.tk_header import AH_LINE, TOELICHTING, UITSTEL, ZNUMBER, ZNUMBER_LINE, read_header
 from assistant.parse.tk_pages import A_LABEL, NUMBERED_LINE, Q_LABEL, a_label_ok, join_lines, strip_furniture
@@ -293,7 +294,7 @@ def parse_tk(text: str, doc_id: str, source: str = "") -> Document:
         minister=h.minister,
         department=h.department,
         source=source,
-        unassigned=tuple(_complement(spans, len(a.text))),
+        unassigned=tuple(complement(spans, len(a.text))),
         addressee=h.addressee,
         answer_date=h.answered,
         numbers=tuple(numbers),
@@ -347,18 +348,6 @@ def _trim(text: str, span: Span) -> Span:
     while hi > lo and text[hi - 1].isspace():
         hi -= 1
     return lo, hi
-
-
-def _complement(spans: list[Span], length: int) -> list[Span]:
-    out: list[Span] = []
-    pos = 0
-    for lo, hi in spans:
-        if lo > pos:
-            out.append((pos, lo))
-        pos = max(pos, hi)
-    if pos < length:
-        out.append((pos, length))
-    return out
 
 
 def _first_sentence(text: str) -> str:

@@ -22,6 +22,10 @@ from assistant.web.app import create_app
 from tests.conftest import CORPUS, fake_assistant
 from tests.fakes import FakeEmbedder
 
+BROWSING = 10_000
+"""Questions a minute from the one browser these tests drive: more than a visitor may ask (the limit is
+tests/test_security.py's), so a suite that asks fast is not refused."""
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("PQA_CHROMIUM", "/usr/bin/chromium")
@@ -48,7 +52,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, over a fake-embedder index of the sample corpus."""
     folder = tmp_path_factory.mktemp("browser") / "idx"
     ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
-    with serving(create_app(Settings(), fake_assistant(folder))) as url:
+    with serving(create_app(Settings(client_per_minute=BROWSING), fake_assistant(folder))) as url:
         yield url
 
 

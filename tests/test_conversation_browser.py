@@ -23,6 +23,10 @@ from tests.series import FIN_FIGURE, FIRST, FOLLOWUP, JUS_FIGURE, JUS_ID, write_
 from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser, serving  # noqa: F401 - the same Chromium fixture
 from tests.test_widget_browser import Host
 
+BROWSING = 10_000
+"""Questions a minute from the one browser these tests drive: more than a visitor may ask (the limit is
+tests/test_security.py's), so a suite that asks fast is not refused."""
+
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -38,7 +42,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     ingest([write_series_corpus(root / "corpus")], Index.open(folder), FakeEmbedder, model_name="fake", progress=False)
     port = _free_port()
     key = WidgetKey("conv", origins=(f"http://127.0.0.1:{port}",), per_minute=1000, per_client_per_minute=1000)
-    with serving(create_app(Settings(widgets=(key,)), fake_assistant(folder))) as app_url:
+    with serving(create_app(Settings(widgets=(key,), client_per_minute=BROWSING), fake_assistant(folder))) as app_url:
         tag = snippet(app_url + "/", "conv", "HR-assistent")
         english = tag.replace(" defer>", ' data-lang="en" defer>')
         page = '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Intranet</title></head><body>'

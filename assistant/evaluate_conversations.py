@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import html
 import json
-import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluate.metrics import has_facts, mean, percentiles
 from assistant.followup import Turn
 
 KINDS = ("same-doc", "other-doc", "pronoun", "switch", "abstain", "en")
@@ -127,16 +127,6 @@ class TurnOutcome:
         return not (_hit(self.reply.ranked, set(self.turn.gold), 5) and self.fact_ok)
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).lower()
-
-
-def has_facts(text: str, facts: Sequence[str]) -> bool:
-    """Every fact in the text, after lower-casing and whitespace folding (FORMAT.md §1)."""
-    folded = _fold(text)
-    return all(_fold(f) in folded for f in facts)
-
-
 def _hit(ranked: Sequence[Any], gold: set[Any], k: int) -> float:
     return float(any(r in gold for r in ranked[:k]))
 
@@ -146,10 +136,6 @@ def _mrr(ranked: Sequence[Any], gold: set[Any], k: int = 10) -> float:
         if r in gold:
             return 1.0 / i
     return 0.0
-
-
-def _mean(values: Sequence[float]) -> float:
-    return round(statistics.fmean(values), 4) if values else 0.0
 
 
 def run_conversations(conversations: Sequence[Conversation], ask: Ask) -> list[TurnOutcome]:
@@ -186,13 +172,13 @@ def _block(items: Sequence[TurnOutcome]) -> dict[str, float]:
     gold = [set(o.turn.gold) for o in answerable]
     docs = [{d for d, _ in o.turn.gold} for o in answerable]
     return {
-        "part_hit1": _mean([_hit(o.reply.ranked, g, 1) for o, g in zip(answerable, gold, strict=True)]),
-        "part_hit5": _mean([_hit(o.reply.ranked, g, 5) for o, g in zip(answerable, gold, strict=True)]),
-        "part_mrr10": _mean([_mrr(o.reply.ranked, g) for o, g in zip(answerable, gold, strict=True)]),
-        "doc_hit5": _mean([_hit(o.docs, d, 5) for o, d in zip(answerable, docs, strict=True)]),
-        "fact_recall1": _mean([float(o.fact_ok) for o in answerable]),
-        "abstain_accuracy": _mean([float(o.reply.abstained) for o in abstain]),
-        "false_abstain_rate": _mean([float(o.reply.abstained) for o in answerable]),
+        "part_hit1": mean([_hit(o.reply.ranked, g, 1) for o, g in zip(answerable, gold, strict=True)]),
+        "part_hit5": mean([_hit(o.reply.ranked, g, 5) for o, g in zip(answerable, gold, strict=True)]),
+        "part_mrr10": mean([_mrr(o.reply.ranked, g) for o, g in zip(answerable, gold, strict=True)]),
+        "doc_hit5": mean([_hit(o.docs, d, 5) for o, d in zip(answerable, docs, strict=True)]),
+        "fact_recall1": mean([float(o.fact_ok) for o in answerable]),
+        "abstain_accuracy": mean([float(o.reply.abstained) for o in abstain]),
+        "false_abstain_rate": mean([float(o.reply.abstained) for o in answerable]),
     }
 
 
@@ -201,7 +187,7 @@ def _by_kind(items: Sequence[TurnOutcome]) -> dict[str, Any]:
     for kind in sorted({o.kind for o in items if o.last}):
         last = [o for o in items if o.last and o.kind == kind]
         if kind == "abstain":
-            out[kind] = {"cases": len(last), "abstain_accuracy": _mean([float(o.reply.abstained) for o in last])}
+            out[kind] = {"cases": len(last), "abstain_accuracy": mean([float(o.reply.abstained) for o in last])}
         else:
             b = _block(last)
             out[kind] = {
@@ -209,17 +195,6 @@ def _by_kind(items: Sequence[TurnOutcome]) -> dict[str, Any]:
                 **{k: b[k] for k in ("part_hit1", "part_hit5", "part_mrr10", "fact_recall1")},
             }
     return out
-
-
-def _latency(seconds: Sequence[float]) -> dict[str, float]:
-    if not seconds:
-        return {"p50": 0.0, "p95": 0.0, "max": 0.0}
-    ms = sorted(s * 1000 for s in seconds)
-    return {
-        "p50": round(statistics.median(ms), 1),
-        "p95": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
-        "max": round(ms[-1], 1),
-    }
 
 
 def score_conversations(outcomes: Sequence[TurnOutcome], alone: Sequence[TurnOutcome]) -> dict[str, Any]:
@@ -236,7 +211,7 @@ def score_conversations(outcomes: Sequence[TurnOutcome], alone: Sequence[TurnOut
         "followup": _block(follow),
         "by_kind": _by_kind(outcomes),
         "baselines": {"no-history": {"followup": baseline, "by_kind": _by_kind(alone)}},
-        "latency_ms": _latency([o.seconds for o in outcomes]),
+        "latency_ms": percentiles([o.seconds for o in outcomes]),
     }
 
 

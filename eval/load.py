@@ -178,6 +178,16 @@ def latency_ms(samples: Sequence[Sample]) -> dict[str, float]:
     return {"p50": rank(50), "p95": rank(95), "max": round(ms[-1], 1)}
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a child server, killing it if it has not exited within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def summarize(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     """The JSON result: counts, errors by outcome, latency, throughput, probes and a per-second timeline."""
     ok = [s for s in run.asks if s.ok]
@@ -338,12 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         finally:
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop(proc)
     config = {
         "url": url,
         "clients": args.clients,

@@ -57,15 +57,6 @@ def _wait(url: str, proc: subprocess.Popen[bytes], what: str, limit: float = 300
     pytest.fail(f"{what} did not answer {url} within {limit:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     port = load.free_port()
@@ -81,11 +72,11 @@ def redis_url() -> Iterator[str]:
             break
         except redis.ConnectionError:
             if time.monotonic() > deadline or proc.poll() is not None:
-                _stop(proc)
+                load.stop(proc)
                 pytest.fail("redis-server did not start")
             time.sleep(0.2)
     yield f"redis://127.0.0.1:{port}/0"
-    _stop(proc)
+    load.stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +130,7 @@ def replicas(
         yield urls
     finally:
         for proc in procs:
-            _stop(proc)
+            load.stop(proc)
 
 
 def test_a_widget_keys_limit_holds_across_replicas(replicas: list[str]) -> None:

@@ -41,7 +41,7 @@ def encoder_of(embedder: Embedder) -> str:
 def open_embedder(
     model: str | Path | None = None,
     cache_dir: Path | None = None,
-    encoder: str = "torch",
+    encoder: str = "onnx",
     batch_size: int = 32,
     threads: int | None = None,
 ) -> Embedder:

@@ -11,6 +11,8 @@ import hashlib
 import json
 import logging
 import os
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,7 @@ def build_onnx(folder: Path, target: Path, quantized: bool) -> Path:
     stamp = _stamp(folder)
     fp32 = target / FP32_FILE
     if not is_current(fp32, stamp):
+        print(f"Exporting {folder.name} to ONNX, once (about 20 s): {fp32}", file=sys.stderr, flush=True)
         _write_atomically(fp32, stamp, lambda tmp: _export(folder, tmp))
     if not quantized:
         return fp32
@@ -204,7 +207,11 @@ def _export(folder: Path, out: Path) -> None:
     mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.int64)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
         raw = Path(tmp) / "raw.onnx"
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # The mask's advanced indexing: its indices are never negative, and the export's vectors are checked
+            # against torch's (tests/test_encoders.py).
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator", category=UserWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)  # shapes traced as constants: axes are dynamic
             torch.onnx.export(
                 Pooled(),
                 (ids, mask),

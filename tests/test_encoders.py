@@ -31,7 +31,7 @@ MEAN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.994}
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, "torch"), ("torch", "torch"), ("onnx", "onnx"), ("onnx-int8", "onnx-int8"), (" ONNX-INT8 ", "onnx-int8")],
+    [(None, "onnx"), ("torch", "torch"), ("onnx", "onnx"), ("onnx-int8", "onnx-int8"), (" ONNX-INT8 ", "onnx-int8")],
 )
 def test_encoder_setting(value: str | None, expected: str) -> None:
     env = {} if value is None else {"ASSISTANT_ENCODER": value}

@@ -359,7 +359,9 @@ def test_question_language(question: str, lang: str) -> None:
 
 def test_question_language_sets_the_keyword_weight(tmp_path: Path) -> None:
     """Only questions in the corpus's language get the keyword side: an English one is ranked by similarity alone."""
-    (tmp_path / "a.txt").write_text("Titel - Slachtoffers\n\n1. Waar kunnen slachtoffers hulp krijgen?\n1. Bij de dienst.")
+    (tmp_path / "a.txt").write_text(
+        "Titel - Slachtoffers\n\n1. Waar kunnen slachtoffers hulp krijgen?\n1. Bij de dienst."
+    )
     index = Index.in_memory(tmp_path / "idx")
     _ingest([tmp_path / "a.txt"], index, FakeEmbedder())
     settings = RetrievalSettings(keyword_weight=1.0, keyword_weight_en=0.0, context_weight=0.0, doc_weight=0.0)

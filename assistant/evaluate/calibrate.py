@@ -14,6 +14,7 @@ Zipf cut-off chosen also holds on a corpus much smaller than the dev index.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import warnings
 from collections.abc import Sequence
@@ -37,8 +38,9 @@ TARGET = 0.03
 """The operating point: at most this share of answerable questions refused (per language, on the training folds)."""
 FOLDS = 5
 REPEATS = 5
-THRESHOLDS = np.round(np.arange(0.70, 0.9601, 0.0025), 4)
-"""Candidate similarity thresholds; the lowest abstains on nothing, so the rule always has a choice."""
+STEP = 0.0025
+"""Candidate similarity thresholds are the multiples of this from below the lowest case to above the highest one (the
+lowest abstains on nothing, so the rule always has a choice)."""
 COVERAGE_WEIGHTS = (0.0, 0.025, 0.05, 0.075, 0.1)
 ZIPF_CUTOFFS = (*np.round(np.arange(1.0, 5.01, 0.25), 2).tolist(), 9.0)
 """Candidate Zipf cut-offs for a "rare" word; 9 counts every word the corpus lacks (no word is that common)."""
@@ -145,10 +147,19 @@ def _arrays(rows: Sequence[Row], small: bool = False) -> tuple[np.ndarray, np.nd
     return sim, cov, rare, np.array([r.no_hits for r in rows])
 
 
-def _refused(sim: np.ndarray, d: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+def _grid(*values: np.ndarray) -> np.ndarray:
+    """The candidate thresholds for these similarities (multiples of STEP around them)."""
+    finite = np.concatenate([v[np.isfinite(v)] for v in values])
+    if not len(finite):
+        return np.array([0.0])
+    low, high = math.floor(finite.min() / STEP) - 1, math.ceil(finite.max() / STEP) + 1
+    return np.round(np.arange(low, high + 1) * STEP, 4)
+
+
+def _refused(sim: np.ndarray, d: np.ndarray, flagged: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Rows x unknown_words threshold x dutch threshold: whether the Dutch rule refuses (AbstainPolicy.abstains)."""
-    by_word = flagged[:, None] & (sim[:, None] < THRESHOLDS[None, :])
-    by_score = d[:, None] < THRESHOLDS[None, :]
+    by_word = flagged[:, None] & (sim[:, None] < t[None, :])
+    by_score = d[:, None] < t[None, :]
     return by_word[:, :, None] | by_score[:, None, :]
 
 
@@ -159,16 +170,16 @@ def choose_dutch(rows: Sequence[Row], target: float = TARGET) -> tuple[float, fl
     s_ok, c_ok, z_ok, _ = _arrays(answerable)
     _, _, z_small, _ = _arrays(answerable, small=True)
     s_no, c_no, z_no, _ = _arrays(refusable)
-    t = THRESHOLDS
+    t = _grid(s_ok, s_no, s_ok + max(COVERAGE_WEIGHTS) * c_ok, s_no + max(COVERAGE_WEIGHTS) * c_no)
     best = _Best()
     for w in COVERAGE_WEIGHTS:
         d_ok, d_no = s_ok + w * c_ok, s_no + w * c_no
         scores = np.concatenate([d_ok, d_no])
         margin = _margin(scores[np.isfinite(scores)], t)[None, :]
         for z in ZIPF_CUTOFFS:
-            fa = _refused(s_ok, d_ok, z_ok < z).mean(axis=0) if len(answerable) else np.zeros((len(t), len(t)))
-            fa_small = _refused(s_ok, d_ok, z_small < z).mean(axis=0) if len(answerable) else fa
-            acc = _refused(s_no, d_no, z_no < z).mean(axis=0) if len(refusable) else np.zeros_like(fa)
+            fa = _refused(s_ok, d_ok, z_ok < z, t).mean(axis=0) if len(answerable) else np.zeros((len(t), len(t)))
+            fa_small = _refused(s_ok, d_ok, z_small < z, t).mean(axis=0) if len(answerable) else fa
+            acc = _refused(s_no, d_no, z_no < z, t).mean(axis=0) if len(refusable) else np.zeros_like(fa)
             feasible = (fa <= target + 1e-9) & (fa_small <= target + 1e-9)
             # the unknown-word rule rests on few cases: where they leave it open, it goes as far as costs nothing
             keys = [acc, -(fa + fa_small), np.array(z), t[:, None], margin]
@@ -181,7 +192,7 @@ def choose_other(rows: Sequence[Row], target: float = TARGET) -> float:
     """The similarity threshold for questions in another language than the corpus's, by the rule."""
     s_ok, _, _, _ = _arrays([r for r in rows if not r.abstain])
     s_no, _, _, _ = _arrays([r for r in rows if r.abstain])
-    t = THRESHOLDS
+    t = _grid(s_ok, s_no)
     fa = (s_ok[:, None] < t[None, :]).mean(axis=0) if len(s_ok) else np.zeros(len(t))
     acc = (s_no[:, None] < t[None, :]).mean(axis=0) if len(s_no) else np.zeros(len(t))
     sims = np.concatenate([s_ok, s_no])

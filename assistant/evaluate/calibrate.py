@@ -2,9 +2,10 @@
 
 The evidence of every question is computed once (one search each). Then, per fold of a repeated stratified k-fold,
 one rule picks the thresholds on the training folds and the held-out fold scores them: per language, the most
-abstain cases caught with at most `target` false abstentions, ties going to the widest margin between the thresholds
-and the nearest case. The shipped policy comes from all cases by the same rule. Running the system for the usual
-metrics is run.py's job.
+abstain cases caught with at most `target` false abstentions; of equally good choices the one with the fewest false
+abstentions, and of those the one that refuses the most (the highest Zipf cut-off, then the highest thresholds) while
+costing no answerable training case more. The shipped policy comes from all cases by the same rule. Running the
+system for the usual metrics is run.py's job.
 
 The false abstentions are counted twice for Dutch questions: on the index as it is, and as if the corpus held
 nothing but the question's own gold document (its words that this document lacks become "unknown"), so that the
@@ -93,14 +94,6 @@ def collect(app: Assistant, cases: Sequence[Case], progress: bool = True) -> lis
 # ---------------------------------------------------------------- the rule
 
 
-def _margin(values: np.ndarray, thresholds: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Per threshold, the distance to the nearest value (only the masked rows count); inf when none does."""
-    gaps = np.abs(values[:, None] - thresholds[None, :])
-    if mask is not None:
-        gaps = np.where(mask[:, None], gaps, np.inf)
-    return gaps.min(axis=0) if len(values) else np.full(len(thresholds), np.inf)
-
-
 @dataclass
 class _Best:
     """The best choice so far by a lexicographic key (higher is better), with every tie."""
@@ -116,7 +109,7 @@ class _Best:
             self.ties.extend(choices)
 
     def middle(self) -> tuple[float, ...]:
-        """Of equally good choices, the middle one (sorted): neither the most nor the least cautious."""
+        """Of choices equal on every key, the middle one (sorted; they differ in the coverage weight)."""
         return sorted(self.ties)[len(self.ties) // 2]
 
 
@@ -174,15 +167,13 @@ def choose_dutch(rows: Sequence[Row], target: float = TARGET) -> tuple[float, fl
     best = _Best()
     for w in COVERAGE_WEIGHTS:
         d_ok, d_no = s_ok + w * c_ok, s_no + w * c_no
-        scores = np.concatenate([d_ok, d_no])
-        margin = _margin(scores[np.isfinite(scores)], t)[None, :]
         for z in ZIPF_CUTOFFS:
             fa = _refused(s_ok, d_ok, z_ok < z, t).mean(axis=0) if len(answerable) else np.zeros((len(t), len(t)))
             fa_small = _refused(s_ok, d_ok, z_small < z, t).mean(axis=0) if len(answerable) else fa
             acc = _refused(s_no, d_no, z_no < z, t).mean(axis=0) if len(refusable) else np.zeros_like(fa)
             feasible = (fa <= target + 1e-9) & (fa_small <= target + 1e-9)
-            # the unknown-word rule rests on few cases: where they leave it open, it goes as far as costs nothing
-            keys = [acc, -(fa + fa_small), np.array(z), t[:, None], margin]
+            # a dev set holds few abstain cases: where they leave a threshold open, it goes as far as costs nothing
+            keys = [acc, -(fa + fa_small), np.array(z), t[:, None], t[None, :]]
             _pick(keys, feasible, best, lambda ix, w=w, z=z: (z, w, t[ix[0]], t[ix[1]]))
     z, w, tu, td = best.middle()
     return float(w), float(z), float(tu), float(td)
@@ -195,9 +186,8 @@ def choose_other(rows: Sequence[Row], target: float = TARGET) -> float:
     t = _grid(s_ok, s_no)
     fa = (s_ok[:, None] < t[None, :]).mean(axis=0) if len(s_ok) else np.zeros(len(t))
     acc = (s_no[:, None] < t[None, :]).mean(axis=0) if len(s_no) else np.zeros(len(t))
-    sims = np.concatenate([s_ok, s_no])
     best = _Best()
-    _pick([acc, -fa, _margin(sims[np.isfinite(sims)], t)], fa <= target + 1e-9, best, lambda ix: (t[ix[0]],))
+    _pick([acc, -fa, t], fa <= target + 1e-9, best, lambda ix: (t[ix[0]],))
     return float(best.middle()[0])
 
 

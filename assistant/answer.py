@@ -29,9 +29,9 @@ class AbstainPolicy:
     language share no words with Dutch documents, so only the similarity counts, against `english`.
     """
 
-    dutch: float = 0.8925
+    dutch: float = 0.88
     english: float = 0.8225
-    coverage_weight: float = 0.1
+    coverage_weight: float = 0.075
     unknown_words: float = 0.8725
     rare_zipf: float = 4.0
 

@@ -141,6 +141,7 @@ class Retriever:
         if self.settings.mode != "bm25" and embedder is None:
             raise ValueError("dense and hybrid retrieval need an embedder")
         self.snapshot = self._read()
+        text.warm()
 
     def _read(self) -> Snapshot:
         manifest = self.index.manifest

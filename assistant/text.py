@@ -114,6 +114,12 @@ def language(text: str) -> str:
     return str(best) if probability >= LANGUAGE_MIN_PROBABILITY else CORPUS_LANGUAGE
 
 
+def warm() -> None:
+    """Load the language model and the word lists now (about 1.5 s, once per process), not on the first question."""
+    _identifier()
+    zipf_frequency("geld")
+
+
 def zipf_frequency(word: str, lang: str = CORPUS_LANGUAGE) -> float:
     """How common a word is in the language generally (wordfreq's Zipf scale: 0 for a word it never saw, about 3 for
     one in a million words, 5.6 for "geld", 6.2 for "jaar")."""

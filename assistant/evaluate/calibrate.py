@@ -136,16 +136,16 @@ def _pick(keys: Sequence[np.ndarray], feasible: np.ndarray, best: _Best, label: 
     best.offer(tuple(top), [label(ix) for ix in zip(*np.nonzero(cells), strict=True)])
 
 
-def _arrays(rows: Sequence[Row], small: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """similarity (-inf without hits: always refused), coverage (0 without content words), the rarest unknown
-    word's Zipf frequency (inf without one) and the no-hits flag."""
+def _arrays(rows: Sequence[Row], small: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """similarity (-inf without hits: always refused), coverage (0 without content words) and the rarest unknown
+    word's Zipf frequency (inf without one)."""
     ev = [r.small if small else r.evidence for r in rows]
     sim = np.array(
         [-np.inf if r.no_hits or e.similarity is None else e.similarity for r, e in zip(rows, ev, strict=True)]
     )
     cov = np.array([e.coverage or 0.0 for e in ev])
     rare = np.array([min(e.unknown_frequency, default=np.inf) for e in ev])
-    return sim, cov, rare, np.array([r.no_hits for r in rows])
+    return sim, cov, rare
 
 
 def _grid(*values: np.ndarray) -> np.ndarray:
@@ -168,9 +168,9 @@ def choose_dutch(rows: Sequence[Row], target: float = TARGET) -> tuple[float, fl
     """(coverage_weight, rare_zipf, unknown_words, dutch) for the Dutch questions among `rows`, by the rule."""
     answerable = [r for r in rows if not r.abstain]
     refusable = [r for r in rows if r.abstain]
-    s_ok, c_ok, z_ok, _ = _arrays(answerable)
-    _, _, z_small, _ = _arrays(answerable, small=True)
-    s_no, c_no, z_no, _ = _arrays(refusable)
+    s_ok, c_ok, z_ok = _arrays(answerable)
+    _, _, z_small = _arrays(answerable, small=True)
+    s_no, c_no, z_no = _arrays(refusable)
     t = _grid(s_ok, s_no, s_ok + max(COVERAGE_WEIGHTS) * c_ok, s_no + max(COVERAGE_WEIGHTS) * c_no)
     best = _Best()
     for w in COVERAGE_WEIGHTS:
@@ -192,8 +192,8 @@ def choose_dutch(rows: Sequence[Row], target: float = TARGET) -> tuple[float, fl
 
 def choose_other(rows: Sequence[Row], target: float = TARGET) -> float:
     """The similarity threshold for questions in another language than the corpus's, by the rule."""
-    s_ok, _, _, _ = _arrays([r for r in rows if not r.abstain])
-    s_no, _, _, _ = _arrays([r for r in rows if r.abstain])
+    s_ok = _arrays([r for r in rows if not r.abstain])[0]
+    s_no = _arrays([r for r in rows if r.abstain])[0]
     t = _grid(s_ok, s_no)
     fa = (s_ok[:, None] < t[None, :]).mean(axis=0) if len(s_ok) else np.zeros(len(t))
     acc = (s_no[:, None] < t[None, :]).mean(axis=0) if len(s_no) else np.zeros(len(t))

@@ -14,32 +14,40 @@ from assistant import text
 from assistant.types import Evidence, Hit, Retrieval, Span
 
 NO_ANSWER = "Ik vond geen antwoord op deze vraag in de schriftelijke vragen."
+NO_ANSWER_EN = "I found no answer to this question in the written questions."
 
 
 @dataclass(frozen=True)
 class AbstainPolicy:
-    """When the best hit is too weak to show as an answer. Chosen on the dev set (README, Evaluate).
+    """When the best hit is too weak to show as an answer. Chosen on the dev set by `assistant calibrate` (README,
+    Evaluate): cross-validated, at most 3% false abstentions.
 
     Dutch questions: cosine similarity of the best part plus `coverage_weight` times the share of the question's
-    content words found in its document must reach `dutch`; a question naming something no document mentions
-    (a word unknown to the corpus even when split as a compound) must reach `unknown_words`. English questions share
-    no words with Dutch documents, so only the similarity counts, against `english`.
+    content words found in its document must reach `dutch`; a question naming something no document mentions (a word
+    unknown to the corpus even when split as a compound, and rarer in Dutch than `rare_zipf` on wordfreq's Zipf
+    scale, so that a small corpus lacking "geld" does not count) must reach `unknown_words`. Questions in another
+    language share no words with Dutch documents, so only the similarity counts, against `english`.
     """
 
-    dutch: float = 0.875
-    english: float = 0.826
-    coverage_weight: float = 0.05
-    unknown_words: float = 0.885
+    dutch: float = 0.88
+    english: float = 0.8225
+    coverage_weight: float = 0.075
+    unknown_words: float = 0.8725
+    rare_zipf: float = 4.0
+
+    def unknown(self, evidence: Evidence) -> tuple[str, ...]:
+        """The question's words that tell the corpus lacks its subject: unknown to the corpus and rare generally."""
+        return evidence.rare_words(self.rare_zipf)
 
     def abstains(self, evidence: Evidence) -> bool:
         e = evidence
         if e.similarity is None:
             return False
-        if e.english or e.coverage is None:
+        if e.language != text.CORPUS_LANGUAGE:
             return e.similarity < self.english
-        if e.unknown_words and e.similarity < self.unknown_words:
+        if self.unknown(e) and e.similarity < self.unknown_words:
             return True
-        return e.similarity + self.coverage_weight * e.coverage < self.dutch
+        return e.similarity + self.coverage_weight * (e.coverage or 0.0) < self.dutch
 
 
 NEVER = AbstainPolicy(dutch=-1.0, english=-1.0, unknown_words=-1.0)
@@ -113,25 +121,28 @@ def highlight(question: str, answer: str, max_sentences: int = 2) -> tuple[Span,
     return tuple(sorted(span for _, span in scored[:max_sentences]))
 
 
-def no_answer(evidence: Evidence) -> str:
-    """The plain "not found", naming the question's words that no document uses."""
-    if not evidence.unknown_words:
-        return NO_ANSWER
-    words = ", ".join(f"'{w}'" for w in evidence.unknown_words)
-    return f"{NO_ANSWER} Geen enkele vraag of antwoord vermeldt {words}."
+def no_answer(evidence: Evidence, policy: AbstainPolicy | None = None) -> str:
+    """The plain "not found" in the question's language (English or Dutch), naming the words that tell the corpus
+    lacks the subject."""
+    unknown = (policy or AbstainPolicy()).unknown(evidence)
+    words = ", ".join(f"'{w}'" for w in unknown)
+    if evidence.english:
+        return f"{NO_ANSWER_EN} No question or answer mentions {words}." if unknown else NO_ANSWER_EN
+    return f"{NO_ANSWER} Geen enkele vraag of antwoord vermeldt {words}." if unknown else NO_ANSWER
 
 
 def compose(question: str, retrieval: Retrieval, policy: AbstainPolicy = NEVER) -> Answer:
     """Group the hits into an answer, or abstain when the evidence is not good enough."""
     hits = retrieval.hits
     if not hits:
-        return Answer(question, abstained=True, message=NO_ANSWER, evidence=retrieval.evidence)
+        message = no_answer(retrieval.evidence, policy)
+        return Answer(question, abstained=True, message=message, evidence=retrieval.evidence)
     top = hits[0]
     if policy.abstains(retrieval.evidence):
         return Answer(
             question,
             abstained=True,
-            message=no_answer(retrieval.evidence),
+            message=no_answer(retrieval.evidence, policy),
             suggestions=tuple(hits[:3]),
             evidence=retrieval.evidence,
         )

@@ -82,6 +82,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "nothing to evaluate: give --alignment FILE (with --corpus), --questions FILE and/or --conversations FILE"
         )
     report = Path(args.report)
+    if args.calibrate:
+        return _calibrate(args, report)
     status = 0
     if args.alignment:
         if not args.corpus:
@@ -166,6 +168,27 @@ def _question_eval(args: argparse.Namespace, report: Path) -> int:
         p95 = _ms(b["latency_ms"]["p95"])
         print(f"  {name}: doc_hit5 {b['doc_hit5']:.3f}  fact_recall1 {b['fact_recall1']:.3f}  p95 {p95}")
     print(_color(f"wrote {result.metrics_path}", DIM))
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, report: Path) -> int:
+    from assistant.application import Assistant
+    from assistant.evaluate import calibrate
+    from assistant.evaluate.gold import load_cases
+    from assistant.retrieve import RetrievalSettings
+
+    if not args.questions:
+        raise AssistantError("--calibrate needs --questions FILE (gold questions with abstain cases)")
+    retrieval = RetrievalSettings(mode=args.mode, fusion=args.fusion)
+    app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=retrieval)
+    cases, problems = load_cases(Path(args.questions), {d.doc_id: d for d in app.documents()})
+    for problem in problems:
+        _err(f"skipped gold line {problem}")
+    rows = calibrate.collect(app, cases, progress=not args.quiet)
+    result = calibrate.cross_validate(rows, folds=args.folds, repeats=args.repeats, target=args.target)
+    for line in calibrate.summary_lines(result):
+        print(line)
+    print(_color(f"wrote {calibrate.write(result, report)}", DIM))
     return 0
 
 
@@ -373,6 +396,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["naive-rag", "bm25", "none"],
         help="reference systems run beside ours on --questions (default: bm25, and naive-rag when its vectors "
         "for the index were built by an earlier --baselines naive-rag)",
+    )
+    e.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --questions: choose the abstain policy by cross-validation and write calibration.json",
+    )
+    e.add_argument("--folds", type=int, default=5, help="--calibrate: folds of the stratified k-fold (default 5)")
+    e.add_argument("--repeats", type=int, default=5, help="--calibrate: repeats of the k-fold (default 5)")
+    e.add_argument(
+        "--target", type=float, default=0.03, help="--calibrate: the most false abstentions allowed (default 0.03)"
     )
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_eval)

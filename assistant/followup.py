@@ -380,7 +380,7 @@ def compose_resolved(resolved: Resolved, retrieval: Retrieval, policy: Any, cata
     if (
         answer.abstained
         and hits
-        and backed_by_conversation(resolved, hits[0], retrieval.evidence.unknown_words, catalog)
+        and backed_by_conversation(resolved, hits[0], policy.unknown(retrieval.evidence), catalog)
     ):
         answer = compose(resolved.query, retrieval, NEVER)
     return replace(answer, question=resolved.question, resolved=resolved)

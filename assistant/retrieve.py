@@ -40,7 +40,8 @@ class RetrievalSettings:
     keyword_weight: float = 0.05
     """scores: weight of a part's BM25 score divided by the best BM25 score for the question."""
     keyword_weight_en: float = 0.0
-    """scores: the same for English questions, which share few words with Dutch documents."""
+    """scores: the same for questions in another language than the corpus's (English, French, German: text.language),
+    which share few words with Dutch documents."""
     referral_penalty: float = 0.05
     """scores: subtracted from a part whose answer only says that another minister is competent."""
     context_weight: float = 0.5
@@ -50,7 +51,8 @@ class RetrievalSettings:
     dense_weight: float = 1.0
     bm25_weight: float = 0.7
     bm25_weight_en: float = 0.2
-    """rrf: English questions share few words with Dutch documents, so their keyword side counts for less."""
+    """rrf: questions in another language share few words with Dutch documents, so their keyword side counts for
+    less."""
     dense_candidates: int = 80
     bm25_candidates: int = 80
     doc_weight: float = 0.3
@@ -139,6 +141,7 @@ class Retriever:
         if self.settings.mode != "bm25" and embedder is None:
             raise ValueError("dense and hybrid retrieval need an embedder")
         self.snapshot = self._read()
+        text.warm()
 
     def _read(self) -> Snapshot:
         manifest = self.index.manifest
@@ -179,6 +182,7 @@ class Retriever:
         filters: Filters,
         top_k: int,
         vector: np.ndarray | None = None,
+        language: str | None = None,
     ) -> list[Ranked]:
         s = self.settings
         if vector is None and self.embedder is not None and s.mode != "bm25":
@@ -194,11 +198,11 @@ class Retriever:
         # parts found by keywords alone get their own similarity: it is scored, and it is the evidence for abstaining
         sims = dict(dense)
         sims.update(self._similarities(snap, vector, [k for k, _ in bm25 if k not in sims]))
-        english = text.looks_english(question)
+        foreign = (language or text.language(question)) != text.CORPUS_LANGUAGE
         candidates = [*sims, *(k for k, _ in bm25 if k not in sims)]
         kw = {k: float(keyword[snap.row[k]]) for k in candidates if k in snap.row}
         if s.fusion == "rrf":
-            fused = fusion.rrf(dense, bm25, s.dense_weight, s.bm25_weight_en if english else s.bm25_weight, s.rrf_k)
+            fused = fusion.rrf(dense, bm25, s.dense_weight, s.bm25_weight_en if foreign else s.bm25_weight, s.rrf_k)
         else:
             penalised = {k for k in candidates if snap.is_referral(k)}
             fused = fusion.by_scores(
@@ -207,7 +211,7 @@ class Retriever:
                 [k for k, _ in bm25],
                 float(keyword.max()) if keyword.size else 0.0,
                 s.dense_weight,
-                s.keyword_weight_en if english else s.keyword_weight,
+                s.keyword_weight_en if foreign else s.keyword_weight,
                 penalised,
                 s.referral_penalty,
             )
@@ -220,19 +224,26 @@ class Retriever:
         return [Ranked(key, score, sims.get(key), kw.get(key)) for key, score in fusion.top(fused, top_k)]
 
     def evidence(
-        self, question: str, best: Hit | None, terms: list[str] | None = None, snap: Snapshot | None = None
+        self,
+        question: str,
+        best: Hit | None,
+        terms: list[str] | None = None,
+        snap: Snapshot | None = None,
+        language: str | None = None,
     ) -> Evidence:
         """How well `question` is answered at all, judged on its best hit: the basis of abstaining."""
-        english = text.looks_english(question)
+        lang = language or text.language(question)
         snap = snap or self.snapshot
         doc = snap.docs.get(best.citation.doc_id) if best is not None else None
         if best is None or doc is None:
-            return Evidence(english=english)
+            return Evidence(language=lang)
+        unknown = tuple(snap.keywords.unknown_words(question))
         return Evidence(
             similarity=best.similarity,
             coverage=coverage(snap.keywords, text.terms(question) if terms is None else terms, doc),
-            unknown_words=tuple(snap.keywords.unknown_words(question)),
-            english=english,
+            unknown_words=unknown,
+            unknown_frequency=tuple(text.zipf_frequency(w, lang) for w in unknown),
+            language=lang,
         )
 
     def _similarities(self, snap: Snapshot, vector: np.ndarray, keys: list[PartKey]) -> dict[PartKey, float]:
@@ -260,13 +271,14 @@ class Retriever:
         snap = self.snapshot
         f = Filters.parse(filters)
         terms = text.terms(question)
+        lang = text.language(question)
         hits: list[Hit] = []
-        for r in self._rank(snap, question, terms, f, top_k):
+        for r in self._rank(snap, question, terms, f, top_k, language=lang):
             doc = snap.docs.get(r.key.doc_id)
             hit = make_hit(doc, r.key.label, r.score, r.dense) if doc is not None else None
             if hit is not None:
                 hits.append(hit)
-        evidence = self.evidence(question, hits[0] if hits else None, terms, snap)
+        evidence = self.evidence(question, hits[0] if hits else None, terms, snap, lang)
         return Retrieval(tuple(hits), evidence)
 
 

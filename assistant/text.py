@@ -1,8 +1,9 @@
 """Dutch text as every stage sees it: accent folding, stopwords, stemming, terms, compound splitting, language
-detection and the "another minister is competent" detector.
+identification, word frequency and the "another minister is competent" detector.
 
 One list of stopwords (bm25s' Dutch list) and one stemmer (Snowball Dutch, via PyStemmer) serve the keyword
-index, the highlighter and the abstain evidence. Pure functions of strings; no corpus state lives here.
+index, the highlighter and the abstain evidence; py3langid names a question's language and wordfreq says how common
+a word is in it (both models ship in their wheels). Pure functions of strings; no corpus state lives here.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 COMPOUND_PART_MIN = 3
 """The shortest word a compound is split into when looking for words the corpus never uses."""
 
-# English function words that are not also Dutch words ("in", "is", "was", "of" are both)
-_EN_WORDS = frozenset(
-    "the and to were how many much what which who when why does did do are for by with from has have "
-    "this that there their will would could should about".split()
-)
+LANGUAGES = ("nl", "en", "fr", "de")
+"""The languages a question is told apart in: the corpus's (Dutch) and the others a Belgian user may type."""
+CORPUS_LANGUAGE = "nl"
+LANGUAGE_MIN_PROBABILITY = 0.5
+"""Below this (py3langid's probability over LANGUAGES) a question is too short to tell ("En in Gent?") and is taken
+to be in the corpus's language."""
 _WORDS = re.compile(r"\w\w+")
 
 
@@ -94,12 +96,36 @@ def _head_form(head: str, form: Callable[[str], str | None]) -> str | None:
     return None
 
 
-def looks_english(text: str) -> bool:
-    """Whether a question is English rather than Dutch (a share of English-only function words)."""
-    found = re.findall(r"[a-z]+", text.lower())
-    if not found:
-        return False
-    return sum(w in _EN_WORDS for w in found) / len(found) >= 0.15
+@cache
+def _identifier() -> Any:
+    """py3langid's model (in its wheel; about a second to load, once per process), restricted to LANGUAGES."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+def language(text: str) -> str:
+    """The language of a question, one of LANGUAGES: py3langid's best guess, or Dutch when it is not sure."""
+    if not re.search(r"[^\W\d_]", text):
+        return CORPUS_LANGUAGE
+    best, probability = _identifier().classify(text)
+    return str(best) if probability >= LANGUAGE_MIN_PROBABILITY else CORPUS_LANGUAGE
+
+
+def warm() -> None:
+    """Load the language model and the word lists now (about 1.5 s, once per process), not on the first question."""
+    _identifier()
+    zipf_frequency("geld")
+
+
+def zipf_frequency(word: str, lang: str = CORPUS_LANGUAGE) -> float:
+    """How common a word is in the language generally (wordfreq's Zipf scale: 0 for a word it never saw, about 3 for
+    one in a million words, 5.6 for "geld", 6.2 for "jaar")."""
+    from wordfreq import zipf_frequency as zipf
+
+    return float(zipf(word, lang))
 
 
 # ---------------------------------------------------------------- referrals

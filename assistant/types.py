@@ -214,12 +214,25 @@ class Evidence:
     """Share of the question's content words (IDF-weighted) found in the best hit's document."""
     unknown_words: tuple[str, ...] = ()
     """Words of the question that no document uses, not even inside a compound."""
-    english: bool = False
-    """Whether the question was read as English (it then shares few words with Dutch documents)."""
+    unknown_frequency: tuple[float, ...] = ()
+    """How common each of `unknown_words` is in the question's language generally (Zipf scale, text.zipf_frequency):
+    a corpus may lack "geld" by chance, not "fipronilcrisis"."""
+    language: str = "nl"
+    """The question's language (text.language); one other than the corpus's shares few words with its documents."""
+
+    @property
+    def english(self) -> bool:
+        return self.language == "en"
+
+    def rare_words(self, below: float) -> tuple[str, ...]:
+        """The unknown words rarer than `below` on the Zipf scale: the ones that say the corpus lacks the subject."""
+        return tuple(w for w, f in zip(self.unknown_words, self.unknown_frequency, strict=True) if f < below)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["unknown_words"] = list(self.unknown_words)
+        d["unknown_frequency"] = list(self.unknown_frequency)
+        d["english"] = self.english
         return d
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant import as_langchain
+from assistant.answer import AbstainPolicy
 from assistant.application import Assistant
 from assistant.chunk import chunk_document
 from assistant.config import Settings
@@ -22,7 +23,7 @@ from assistant.index.vectors import where_clause
 from assistant.ingest import ingest
 from assistant.parse import parse_text
 from assistant.retrieve import RetrievalSettings, Retriever
-from assistant.text import looks_english
+from assistant.text import language
 from assistant.types import PartKey
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
@@ -350,9 +351,61 @@ def test_unknown_words_split_compounds_into_known_words() -> None:
     assert kw.unknown_words("") == []
 
 
-def test_looks_english() -> None:
-    assert looks_english("How many interns did the Flemish government support in 2023?")
-    assert not looks_english("Hoeveel stagiairs begeleidde de dienst Diversiteitsbeleid in 2023?")
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Where can victims get help?", "en"),  # no English function word of the old word list: it was read as Dutch
+        ("How many interns did the Flemish government support in 2023?", "en"),
+        ("What about Antwerp?", "en"),
+        ("Waar kunnen slachtoffers hulp krijgen?", "nl"),
+        ("Hoeveel stagiairs begeleidde de dienst Diversiteitsbeleid in 2023?", "nl"),
+        ("Hoeveel geld trok de regering uit voor het instrumentenfonds voor fanfares?", "nl"),
+        ("Is het budget verhoogd in 2023?", "nl"),  # "is", "in" are English words too
+        ("Wie is bevoegd?", "nl"),
+        ("En in Gent?", "nl"),  # too short to tell: the corpus's language
+        ("2017?", "nl"),
+        ("Quel est le budget de la police fédérale?", "fr"),
+        ("Wie viel kostet das?", "de"),
+    ],
+)
+def test_question_language(question: str, lang: str) -> None:
+    assert language(question) == lang
+
+
+def test_question_language_sets_the_keyword_weight(tmp_path: Path) -> None:
+    """Only questions in the corpus's language get the keyword side: an English one is ranked by similarity alone."""
+    (tmp_path / "a.txt").write_text(
+        "Titel - Slachtoffers\n\n1. Waar kunnen slachtoffers hulp krijgen?\n1. Bij de dienst."
+    )
+    index = Index.in_memory(tmp_path / "idx")
+    _ingest([tmp_path / "a.txt"], index, FakeEmbedder())
+    settings = RetrievalSettings(keyword_weight=1.0, keyword_weight_en=0.0, context_weight=0.0, doc_weight=0.0)
+    retriever = Retriever(index, FakeEmbedder(), settings)
+    english = retriever.search("Where can victims get help, slachtoffers?")
+    assert english.evidence.language == "en" and english.evidence.english
+    assert english.hits[0].score == pytest.approx(english.hits[0].similarity)
+    dutch = retriever.search("Waar kunnen slachtoffers hulp krijgen?")
+    assert dutch.evidence.language == "nl"
+    assert dutch.hits[0].score == pytest.approx(dutch.hits[0].similarity + 1.0)  # the best keyword score, relative
+
+
+def test_unknown_but_common_words_do_not_refuse_on_a_tiny_corpus(tmp_path: Path) -> None:
+    """A small corpus lacks everyday words by chance ('geld', 'minister'); only a word rare in Dutch generally (an
+    invented one) says that the corpus lacks the subject."""
+    (tmp_path / "f.txt").write_text(
+        "Titel - Instrumentenfonds\n\n1. Hoeveel trok de Vlaamse Regering uit voor het instrumentenfonds voor fanfares?"
+        "\n1. De Vlaamse Regering trok 750.000 euro uit voor het instrumentenfonds."
+    )
+    index = Index.in_memory(tmp_path / "idx")
+    _ingest([tmp_path / "f.txt"], index, FakeEmbedder())
+    app = Assistant.open(Settings(index_dir=tmp_path / "idx"), index=index, embedder=FakeEmbedder())
+    only_words = AbstainPolicy(dutch=-1.0, english=-1.0, unknown_words=2.0)  # refuses on a rare unknown word alone
+    common = "Hoeveel geld trok de minister uit voor het instrumentenfonds voor fanfares?"
+    answer = app.ask(common, policy=only_words)
+    assert set(answer.evidence.unknown_words) == {"geld", "minister"}  # the corpus lacks them ...
+    assert not answer.abstained and answer.hits[0].citation.doc_id == "f"  # ... and still answers
+    invented = app.ask("Hoeveel geld trok de regering uit voor het blorfenkwastfonds?", policy=only_words)
+    assert invented.abstained and "'blorfenkwastfonds'" in invented.message and "'geld'" not in invented.message
 
 
 # ---------------------------------------------------------------- real model, real Chroma server

@@ -208,12 +208,13 @@ def direct_html(answer: Answer) -> str:
 
 def actions_html(answer: Answer, link: str) -> str:
     """Below an answer: its permalink and a button that copies it as Markdown with its citations (chat.js; the
-    Markdown rides along in a data attribute, escaped like any text)."""
-    markdown = escape(answer_markdown(answer), quote=True)
+    Markdown rides along in a hidden <pre>, escaped like any text: Gradio's sanitizer drops data attributes)."""
+    # newlines as character references: a blank line would end Gradio's Markdown HTML block
+    markdown = escape(answer_markdown(answer)).replace("\n", "&#10;")
     permalink = f'<a class="pqa-permalink" href="{escape(link)}">Link naar dit antwoord</a>' if link else ""
     return (
-        f'<p class="pqa-actions" data-md="{markdown}">{permalink}'
-        '<button type="button" class="pqa-copy">Kopieer antwoord</button></p>'
+        f'<div class="pqa-actions">{permalink}<button type="button" class="pqa-copy">Kopieer antwoord</button>'
+        f'<pre class="pqa-md" hidden>{markdown}</pre></div>'
     )
 
 

@@ -255,3 +255,8 @@ def test_english_with_lang_en(browser: Any, base_url: str) -> None:  # noqa: F81
         page.locator("#pqa-ask", has_text="Find the answer").wait_for()
         assert page.locator("#pqa-new").inner_text() == "New conversation"
         assert "Your question" in page.locator("#pqa-question").inner_text()
+        bot = _ask(page, STAGE)
+        assert bot.locator(".pqa-copy").inner_text() == "Copy answer"
+        assert bot.locator(".pqa-chip").first.inner_text() == "question 3e"
+        link = bot.locator("a.pqa-permalink")
+        assert link.inner_text() == "Link to this answer" and (link.get_attribute("href") or "").endswith("&lang=en")

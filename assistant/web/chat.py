@@ -69,9 +69,10 @@ KEPT_TURNS = 20
 PERMALINK_KEYS = ("q", "minister", "department", "party", "date_from", "date_to")
 
 
-def permalink(question: str, filters: Mapping[str, str]) -> str:
+def permalink(question: str, filters: Mapping[str, str], lang: str = "nl") -> str:
     """The chat's address that asks `question` with `filters` again when opened ("?q=...&minister=...")."""
-    return "?" + urlencode({"q": question, **{k: v for k, v in filters.items() if v}})
+    english = {"lang": "en"} if lang == "en" else {}
+    return "?" + urlencode({"q": question, **{k: v for k, v in filters.items() if v}, **english})
 
 
 def link_query(params: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -95,7 +96,12 @@ def searched_as(answer: Answer) -> str:
 
 
 def converse(
-    get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
+    get: Getter,
+    question: str,
+    filters: dict[str, str],
+    policy: AbstainPolicy | None,
+    turns: Turns | None = None,
+    lang: str = "nl",
 ) -> tuple[str, dict[str, Any] | None]:
     """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember (None
     for a question that could not be asked: it is no part of the conversation). The turn also holds the answer as
@@ -105,8 +111,8 @@ def converse(
         answer = views.ask(get(), question, filters, 5, policy, history)
     except AssistantError as err:
         return message_html(str(err)), None
-    link = permalink(searched_as(answer), filters)
-    return answer_html(answer, link), {
+    link = permalink(searched_as(answer), filters, lang)
+    return answer_html(answer, link, lang), {
         "question": question.strip(),
         "cited": views.cited(answer),
         "understood": answer.understood,
@@ -172,18 +178,24 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
     def shown_question(question: str) -> dict[str, str]:
         return {"role": "user", "content": message_html(question.strip())}
 
-    def pending(question: str, history: Messages) -> tuple[Messages, str, str]:
+    def pending(question: str, history: Messages, lang: str) -> tuple[Messages, str, str]:
         """Step one, at once: the question in the chat with "Bezig met zoeken...", the box emptied."""
         if not (question or "").strip():
             return history, question, ""
-        pending_message = {"role": "assistant", "content": pending_html()}
+        pending_message = {"role": "assistant", "content": pending_html(lang)}
         return [*history, shown_question(question), pending_message], "", question.strip()
 
     def answered(
-        question: str, history: Messages, turns: Turns, filters: dict[str, str], alone: bool, saved: dict[str, Any]
+        question: str,
+        history: Messages,
+        turns: Turns,
+        filters: dict[str, str],
+        alone: bool,
+        saved: dict[str, Any],
+        lang: str,
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
         """Step two: the pending message replaced by the answer; the conversation kept in the browser."""
-        answer, turn = converse(get, question, filters, policy, [] if alone else turns)
+        answer, turn = converse(get, question, filters, policy, [] if alone else turns, lang)
         shown = [*history[:-1], {"role": "assistant", "content": answer}]
         if turn is None:
             return shown, turns, gr.update(visible=False), {**saved, "messages": shown[-2 * KEPT_TURNS :]}
@@ -197,6 +209,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         history: Messages,
         turns: Turns,
         saved: dict[str, Any],
+        lang: str,
         minister: str,
         department: str,
         party: str,
@@ -206,18 +219,19 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         if not question or not history:  # nothing pending (a blank question, a load without a permalink)
             return history, turns, gr.update(), saved
         filters = form_filters(minister, department, party, date_from, date_to)
-        return answered(question, history, turns, filters, False, saved)
+        return answered(question, history, turns, filters, False, saved, lang)
 
-    def pending_reask(history: Messages, turns: Turns) -> tuple[Messages, str, str]:
+    def pending_reask(history: Messages, turns: Turns, lang: str) -> tuple[Messages, str, str]:
         if not turns:
             return history, "", ""
-        return pending(turns[-1]["question"], history)
+        return pending(turns[-1]["question"], history, lang)
 
     def reask(
         question: str,
         history: Messages,
         turns: Turns,
         saved: dict[str, Any],
+        lang: str,
         minister: str,
         department: str,
         party: str,
@@ -227,7 +241,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         if not question or not turns:
             return history, turns, gr.update(visible=False), saved
         filters = form_filters(minister, department, party, date_from, date_to)
-        return answered(question, history, turns, filters, True, saved)
+        return answered(question, history, turns, filters, True, saved, lang)
 
     def restart() -> tuple[Messages, str, Turns, Any, dict[str, Any]]:
         return [], "", [], gr.update(visible=False), {"messages": [], "turns": []}
@@ -237,15 +251,16 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         question (asked as the next turn unless it is the last one already) with its filters."""
         saved = saved or {}
         params = dict(request.query_params) if request is not None else {}
-        words = LABELS.get(params.get("lang", "nl"), nl)
+        lang = "en" if params.get("lang") == "en" else "nl"
+        words = LABELS[lang]
         messages: Messages = list(saved.get("messages") or [])
         kept: Turns = list(saved.get("turns") or [])
         if messages and messages[-1].get("role") == "assistant" and "pqa-pending" in str(messages[-1]["content"]):
             messages = messages[:-2]  # reloaded while it searched
         asked, filters = link_query(params)
         ask_now = ""
-        if asked and not (kept and kept[-1].get("link") == permalink(asked, filters)):
-            messages = [*messages, shown_question(asked), {"role": "assistant", "content": pending_html()}]
+        if asked and not (kept and kept[-1].get("link") == permalink(asked, filters, lang)):
+            messages = [*messages, shown_question(asked), {"role": "assistant", "content": pending_html(lang)}]
             ask_now = asked
         filter_values = [
             gr.update(value=filters[k])
@@ -258,6 +273,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             gr.update(value=messages, label=words["chat"], placeholder=words["empty"]),
             kept,
             ask_now,
+            lang,
             gr.update(label=words["question"], placeholder=words["placeholder"]),
             gr.update(value=words["ask"]),
             gr.update(value=words["reask"], visible=bool(kept and kept[-1].get("understood"))),
@@ -289,6 +305,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             )
             turns = gr.State([])
             asking = gr.State("")
+            lang = gr.State("nl")  # "en" for ?lang=en, set on load
             with gr.Row(elem_id="pqa-ask-row"):
                 question = gr.Textbox(
                     label=nl["question"],
@@ -322,18 +339,18 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                     date_from = gr.Textbox(label="Gesteld vanaf", placeholder="JJJJ-MM-DD")
                     date_to = gr.Textbox(label="Gesteld tot en met", placeholder="JJJJ-MM-DD")
             filter_inputs = [minister, department, party, date_from, date_to]
-            inputs = [asking, chatbot, turns, saved, *filter_inputs]
+            inputs = [asking, chatbot, turns, saved, lang, *filter_inputs]
             outputs = [chatbot, turns, again, saved]
             quick: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
             for trigger in (ask.click, question.submit):
-                trigger(pending, [question, chatbot], [chatbot, question, asking], **quick).then(
+                trigger(pending, [question, chatbot, lang], [chatbot, question, asking], **quick).then(
                     respond, inputs, outputs, **quick
                 )
             for example in examples:
-                example.click(pending, [example, chatbot], [chatbot, question, asking], **quick).then(
+                example.click(pending, [example, chatbot, lang], [chatbot, question, asking], **quick).then(
                     respond, inputs, outputs, **quick
                 )
-            again.click(pending_reask, [chatbot, turns], [chatbot, question, asking], **quick).then(
+            again.click(pending_reask, [chatbot, turns, lang], [chatbot, question, asking], **quick).then(
                 reask, inputs, outputs, **quick
             )
             restart_button.click(restart, [], [chatbot, question, turns, again, saved], **quick)
@@ -350,7 +367,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         demo.load(
             opened,
             [saved],
-            [intro, chatbot, turns, asking, question, ask, again, restart_button, export, *filter_inputs],
+            [intro, chatbot, turns, asking, lang, question, ask, again, restart_button, export, *filter_inputs],
             **quick,
         ).then(respond, inputs, outputs, **quick)
     return demo

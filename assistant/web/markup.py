@@ -20,6 +20,31 @@ from assistant.web.views import Similar, source_path
 CLIP = 1_500
 """Characters of an answer shown in the chat; the source view has the rest."""
 
+
+@dataclass(frozen=True)
+class Words:
+    """The chat's own words around the minister's: Dutch, or English for `?lang=en`."""
+
+    part: str = "vraag"
+    see: str = "zie"
+    related: str = "Ook relevant"
+    maybe: str = "Misschien bedoelt u:"
+    link: str = "Link naar dit antwoord"
+    copy: str = "Kopieer antwoord"
+    pending: str = "Bezig met zoeken"
+
+
+WORDS = {
+    "nl": Words(),
+    "en": Words("question", "see", "Also relevant", "Did you mean:", "Link to this answer", "Copy answer", "Searching"),
+}
+
+
+def words_for(lang: str | None) -> Words:
+    """The words of a page language; Dutch for any other."""
+    return WORDS.get(lang or "nl", WORDS["nl"])
+
+
 SAME_MIN = 40
 """A paragraph at least this long that an answer already showed is not shown again: "zie vraag 1" instead."""
 
@@ -73,12 +98,12 @@ def meta_line(c: Citation) -> str:
     return " \u00b7 ".join(bit for bit in (short_who(c.who) if c.who else "", c.date or "", c.doc_id) if bit)
 
 
-def part_link(c: Citation, marks: Sequence[Span] = (), text: str | None = None) -> str:
+def part_link(c: Citation, marks: Sequence[Span] = (), text: str | None = None, w: Words = WORDS["nl"]) -> str:
     """The chip "vraag 3e" (or `text`) linking to the part in the source view; its full label on hover."""
     href = escape(source_path(c.doc_id, c.part, marks))
     return (
         f'<a class="pqa-link pqa-chip" href="{href}" title="{escape(c.label())}">'
-        f"{escape(text or 'vraag ' + c.part)}</a>"
+        f"{escape(text or w.part + ' ' + c.part)}</a>"
     )
 
 
@@ -105,10 +130,11 @@ class Shown:
     """What one chat answer has shown so far: each paragraph's first place, so none is shown twice."""
 
     paragraphs: dict[str, Citation]
+    words: Words = WORDS["nl"]
 
     @classmethod
-    def empty(cls) -> Shown:
-        return cls({})
+    def empty(cls, words: Words = WORDS["nl"]) -> Shown:
+        return cls({}, words)
 
     @staticmethod
     def key(paragraph: str) -> str:
@@ -135,7 +161,8 @@ def body_html(hit: Hit, shown: Shown, clip: int = CLIP) -> str:
         earlier = shown.paragraphs.get(key) if len(key) >= SAME_MIN else None
         if earlier is not None and earlier != hit.citation:
             label = m.group(1) + " " if (m := _ITEM_LABEL.match(paragraph)) else ""
-            out.append(f'<p class="pqa-same">{escape(label)}zie {part_link(earlier)}</p>')
+            w = shown.words
+            out.append(f'<p class="pqa-same">{escape(label)}{w.see} {part_link(earlier, w=w)}</p>')
             continue
         if len(key) >= SAME_MIN:
             shown.paragraphs.setdefault(key, hit.citation)
@@ -148,24 +175,25 @@ def body_html(hit: Hit, shown: Shown, clip: int = CLIP) -> str:
     return f'<blockquote class="pqa-a">{"".join(out)}</blockquote>'
 
 
-def ref_line(hit: Hit) -> str:
+def ref_line(hit: Hit, w: Words = WORDS["nl"]) -> str:
     """For a part answered by another part's text: "zie vraag 1" linking there (the text follows only when
     vraag 1 itself is not shown in this answer)."""
     c = hit.citation
     if not c.via_ref:
         return ""
     target = Citation(c.doc_id, c.via_ref, c.title, c.date, c.minister, c.department)
-    return f'<p class="pqa-ref">vraag {escape(c.part)}: zie {part_link(target)}</p>'
+    return f'<p class="pqa-ref">{w.part} {escape(c.part)}: {w.see} {part_link(target, w=w)}</p>'
 
 
 def hit_html(hit: Hit, shown: Shown, shown_parts: set[str]) -> str:
     """One cited part: its chip and sub-question, any reference, and the answer with its marked sentences."""
     c = hit.citation
     question = text_html(hit.question) if hit.question else ""
-    head = f'<p class="pqa-q">{part_link(c, hit.highlights)} {question}</p>'
+    w = shown.words
+    head = f'<p class="pqa-q">{part_link(c, hit.highlights, w=w)} {question}</p>'
     if c.via_ref and c.via_ref in shown_parts:
-        return f'<div class="pqa-hit">{head}{ref_line(hit)}</div>'
-    return f'<div class="pqa-hit">{head}{ref_line(hit)}{body_html(hit, shown)}</div>'
+        return f'<div class="pqa-hit">{head}{ref_line(hit, w)}</div>'
+    return f'<div class="pqa-hit">{head}{ref_line(hit, w)}{body_html(hit, shown)}</div>'
 
 
 def doc_html(hits: Sequence[Hit], shown: Shown) -> str:
@@ -190,7 +218,7 @@ def understood_html(answer: Answer) -> str:
     return f'<p class="pqa-understood">{escape(answer.understood)}</p>'
 
 
-def direct_html(answer: Answer) -> str:
+def direct_html(answer: Answer, w: Words = WORDS["nl"]) -> str:
     """The direct answer: the best part's sentence that answers the question, verbatim and marked, with its
     compact citation."""
     if answer.direct is None or not answer.hits:
@@ -200,46 +228,50 @@ def direct_html(answer: Answer) -> str:
     return (
         '<div class="pqa-direct">'
         f'<p class="pqa-direct-text"><mark>{text_html(answer.direct_text)}</mark></p>'
-        f'<p class="pqa-direct-cite">{part_link(c, top.highlights)} '
+        f'<p class="pqa-direct-cite">{part_link(c, top.highlights, w=w)} '
         f'<span class="pqa-meta">{escape(c.title)} \u00b7 {escape(meta_line(c))}</span></p>'
         "</div>"
     )
 
 
-def actions_html(answer: Answer, link: str) -> str:
+def actions_html(answer: Answer, link: str, w: Words = WORDS["nl"]) -> str:
     """Below an answer: its permalink and a button that copies it as Markdown with its citations (chat.js; the
     Markdown rides along in a hidden <pre>, escaped like any text: Gradio's sanitizer drops data attributes)."""
     # newlines as character references: a blank line would end Gradio's Markdown HTML block
     markdown = escape(answer_markdown(answer)).replace("\n", "&#10;")
-    permalink = f'<a class="pqa-permalink" href="{escape(link)}">Link naar dit antwoord</a>' if link else ""
+    permalink = f'<a class="pqa-permalink" href="{escape(link)}">{w.link}</a>' if link else ""
     return (
-        f'<div class="pqa-actions">{permalink}<button type="button" class="pqa-copy">Kopieer antwoord</button>'
+        f'<div class="pqa-actions">{permalink}<button type="button" class="pqa-copy">{w.copy}</button>'
         f'<pre class="pqa-md" hidden>{markdown}</pre></div>'
     )
 
 
-def answer_html(answer: Answer, link: str = "") -> str:
+def answer_html(answer: Answer, link: str = "", lang: str = "nl") -> str:
     """The chat reply: what a follow-up was understood as, the direct answer, the best document's parts, then
-    "Ook relevant"; or the abstain message. `link`: the answer's permalink, shown with a copy button."""
+    "Ook relevant"; or the abstain message. `link`: the answer's permalink, shown with a copy button; `lang`: the
+    language of the chat's own words ("en" or Dutch)."""
+    w = words_for(lang)
     if answer.abstained:
         body = f"<p>{escape(answer.message)}</p>"
         if answer.suggestions:
             items = "".join(
-                f"<li>{part_link(h.citation, text=h.citation.title)} ({escape(meta_line(h.citation))}): "
+                f"<li>{part_link(h.citation, text=h.citation.title, w=w)} ({escape(meta_line(h.citation))}): "
                 f"{escape(h.question[:160])}</li>"
                 for h in answer.suggestions
             )
-            body += f"<p>Misschien bedoelt u:</p><ul>{items}</ul>"
-        return f'<div class="pqa-answer pqa-abstain">{understood_html(answer)}{body}{actions_html(answer, link)}</div>'
-    shown = Shown.empty()
+            body += f"<p>{w.maybe}</p><ul>{items}</ul>"
+        return (
+            f'<div class="pqa-answer pqa-abstain">{understood_html(answer)}{body}{actions_html(answer, link, w)}</div>'
+        )
+    shown = Shown.empty(w)
     primary = answer.hits[: answer.primary_count]
     related = answer.hits[answer.primary_count :]
-    body = understood_html(answer) + direct_html(answer)
+    body = understood_html(answer) + direct_html(answer, w)
     body += "".join(doc_html(group, shown) for group in by_document(primary))
     if related:
-        body += '<p class="pqa-related">Ook relevant</p>'
+        body += f'<p class="pqa-related">{w.related}</p>'
         body += "".join(doc_html(group, shown) for group in by_document(related))
-    return f'<div class="pqa-answer">{body}{actions_html(answer, link)}</div>'
+    return f'<div class="pqa-answer">{body}{actions_html(answer, link, w)}</div>'
 
 
 def similar_html(results: Sequence[Similar]) -> str:
@@ -256,11 +288,11 @@ def message_html(text: str) -> str:
     return f'<div class="pqa-answer pqa-message"><p>{text_html(text)}</p></div>'
 
 
-def pending_html() -> str:
-    """The assistant's message while it searches."""
+def pending_html(lang: str = "nl") -> str:
+    """The assistant's message while it searches ("Bezig met zoeken...")."""
     return (
         '<div class="pqa-answer pqa-pending" role="status"><p><span class="pqa-spinner" aria-hidden="true">'
-        "</span>Bezig met zoeken&hellip;</p></div>"
+        f"</span>{words_for(lang).pending}&hellip;</p></div>"
     )
 
 

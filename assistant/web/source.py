@@ -40,7 +40,7 @@ dl.meta dt { color: #59636e; } dl.meta dd { margin: 0; }
 :root { color-scheme: light dark; }
 blockquote { margin: .3rem 0 0; padding: .3rem .8rem; border-left: 3px solid #d0d7de; color: #3d444d; }
 .none { color: #8c959f; font-style: italic; }
-mark { background: #fff3a3; color: #1f2328; padding: 0 .1em; }
+mark { background: #ffd33d; color: #1f2328; padding: 0 .1em; }
 @media (prefers-color-scheme: dark) {
   body { color: #e6edf3; background: #0d1117; }
   main { background: #161b22; }

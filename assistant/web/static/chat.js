@@ -2,6 +2,7 @@
 // with its citations, and keep each message's aria-label plain text (Gradio puts the message's HTML there).
 (() => {
   "use strict";
+  const english = new URLSearchParams(location.search).get("lang") === "en";
   const plain = (html) => {
     const box = document.createElement("div");
     box.innerHTML = html;
@@ -73,7 +74,7 @@
 
   // The whole conversation on the page as Markdown: each question a heading, its answer with the citations.
   function conversation() {
-    const out = ["# Parlement Q&A - gesprek", ""];
+    const out = ["# Parlement Q&A - " + (english ? "conversation" : "gesprek"), ""];
     document.querySelectorAll("#pqa-chat .message.user, #pqa-chat .message.bot").forEach((message) => {
       const answer = message.querySelector(".pqa-md");
       if (answer) out.push(absolute(answer.textContent).trim(), "");
@@ -91,7 +92,7 @@
     const blob = new Blob([conversation()], { type: "text/markdown;charset=utf-8" });
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
-    link.download = "gesprek.md";
+    link.download = english ? "conversation.md" : "gesprek.md";
     document.body.appendChild(link);
     link.click();
     link.remove();
@@ -107,9 +108,9 @@
     const done = button.textContent;
     try {
       await navigator.clipboard.writeText(text);
-      button.textContent = "Gekopieerd";
+      button.textContent = english ? "Copied" : "Gekopieerd";
     } catch (err) {
-      button.textContent = "Kopiëren lukte niet";
+      button.textContent = english ? "Could not copy" : "Kopiëren lukte niet";
     }
     setTimeout(() => { button.textContent = done; }, 2000);
   });

@@ -194,9 +194,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         saved: dict[str, Any],
         lang: str,
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
-        """Step two: the pending message replaced by the answer; the conversation kept in the browser."""
+        """Step two: the pending message replaced by the answer (a client that showed none gets the question and
+        the answer); the conversation kept in the browser."""
         answer, turn = converse(get, question, filters, policy, [] if alone else turns, lang)
-        shown = [*history[:-1], {"role": "assistant", "content": answer}]
+        waiting = bool(history) and "pqa-pending" in str(history[-1].get("content"))
+        shown = [*(history[:-1] if waiting else [*history, shown_question(question)])]
+        shown.append({"role": "assistant", "content": answer})
+        saved = saved or {}
         if turn is None:
             return shown, turns, gr.update(visible=False), {**saved, "messages": shown[-2 * KEPT_TURNS :]}
         # A re-asked question takes the place of the follow-up it was read as.
@@ -216,7 +220,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         date_from: str,
         date_to: str,
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
-        if not question or not history:  # nothing pending (a blank question, a load without a permalink)
+        if not (question or "").strip():  # nothing asked (a blank question, a load without a permalink)
             return history, turns, gr.update(), saved
         filters = form_filters(minister, department, party, date_from, date_to)
         return answered(question, history, turns, filters, False, saved, lang)
@@ -238,7 +242,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         date_from: str,
         date_to: str,
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
-        if not question or not turns:
+        if not (question or "").strip() or not turns:
             return history, turns, gr.update(visible=False), saved
         filters = form_filters(minister, department, party, date_from, date_to)
         return answered(question, history, turns, filters, True, saved, lang)
@@ -304,7 +308,9 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                 placeholder=nl["empty"],
             )
             turns = gr.State([])
-            asking = gr.State("")
+            # The question being asked, from step one to step two: a component, not a State, so that one request
+            # to `respond` holds the whole question (eval/flood.py asks that way).
+            asking = gr.Textbox(visible=False, elem_id="pqa-asking")
             lang = gr.State("nl")  # "en" for ?lang=en, set on load
             with gr.Row(elem_id="pqa-ask-row"):
                 question = gr.Textbox(

@@ -6,11 +6,11 @@ dev set). Retrieval and formatting for a particular screen happen elsewhere.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant import text
+from assistant.highlight import best_sentence, highlight, matching
 from assistant.types import Evidence, Hit, Retrieval, Span
 
 NO_ANSWER = "Ik vond geen antwoord op deze vraag in de schriftelijke vragen."
@@ -62,9 +62,6 @@ def policy_for(model: str | None) -> AbstainPolicy:
 PRIMARY_MAX = 3
 RELATED_MAX = 3
 
-# a dot between digits ("107.384") does not end a sentence
-_SENTENCE = re.compile(r"(?:[^.!?;\n]|(?<=\d)\.(?=\d))+(?:[.!?;]+|\n|$)")
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -80,6 +77,17 @@ class Answer:
     """What retrieval found about the question as a whole (similarity, coverage, unknown words)."""
     resolved: Any = None
     """For a question asked in a conversation: the followup.Resolved it was searched as (what was understood)."""
+    direct: Span | None = None
+    """The sentence of the best hit's answer (offsets into `hits[0].answer`) that answers the question most
+    directly: what the chat shows first, verbatim."""
+
+    @property
+    def direct_text(self) -> str:
+        """The direct answer's sentence, or "" when there is none."""
+        if self.direct is None or not self.hits:
+            return ""
+        lo, hi = self.direct
+        return self.hits[0].answer[lo:hi]
 
     @property
     def understood(self) -> str:
@@ -98,27 +106,8 @@ class Answer:
             "answers": [h.to_dict() for h in self.hits[: self.primary_count]],
             "related": [h.to_dict() for h in self.hits[self.primary_count :]],
             "suggestions": [h.to_dict() for h in self.suggestions],
+            "direct": {"text": self.direct_text, "span": list(self.direct)} if self.direct is not None else None,
         }
-
-
-def highlight(question: str, answer: str, max_sentences: int = 2) -> tuple[Span, ...]:
-    """Offsets of the sentences of `answer` that share the most content words (stemmed, as the keyword side sees
-    them) with `question`."""
-    terms = set(text.terms(question))
-    if not terms:
-        return ()
-    scored: list[tuple[float, Span]] = []
-    for m in _SENTENCE.finditer(answer):
-        sentence = m.group(0)
-        overlap = len(terms & set(text.terms(sentence)))
-        if overlap:
-            has_number = any(ch.isdigit() for ch in sentence)
-            lo = m.start() + (len(sentence) - len(sentence.lstrip()))
-            hi = m.end() - (len(sentence) - len(sentence.rstrip()))
-            if hi > lo:
-                scored.append((overlap + 0.5 * has_number, (lo, hi)))
-    scored.sort(key=lambda s: -s[0])
-    return tuple(sorted(span for _, span in scored[:max_sentences]))
 
 
 def no_answer(evidence: Evidence, policy: AbstainPolicy | None = None) -> str:
@@ -154,5 +143,10 @@ def compose(question: str, retrieval: Retrieval, policy: AbstainPolicy = NEVER) 
         if h.citation.doc_id not in seen and len(related) < RELATED_MAX:
             related.append(h)
             seen.add(h.citation.doc_id)
-    shown = [replace(h, highlights=highlight(question, h.answer)) for h in primary + related]
-    return Answer(question, hits=tuple(shown), primary_count=len(primary), evidence=retrieval.evidence)
+    chosen = primary + related
+    matches = matching(question, [h.question or h.answer for h in chosen])
+    shown = [
+        replace(h, highlights=highlight(question, h.answer) if m else ()) for h, m in zip(chosen, matches, strict=True)
+    ]
+    direct = best_sentence(question, shown[0].answer)
+    return Answer(question, hits=tuple(shown), primary_count=len(primary), evidence=retrieval.evidence, direct=direct)

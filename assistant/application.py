@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import AbstainPolicy, Answer, compose, highlight, policy_for
+from assistant.answer import AbstainPolicy, Answer, compose, policy_for
 from assistant.catalog import Catalog
 from assistant.config import Settings
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import ConfigError, IndexMissingError
 from assistant.filters import Filters
 from assistant.followup import Turn, compose_resolved, resolve, search_resolved
+from assistant.highlight import highlight
 from assistant.index import Index, Manifest
 from assistant.index.docs import MANIFEST
 from assistant.retrieve import RetrievalSettings, Retriever

@@ -297,7 +297,9 @@ def make_hit(doc: Document, label: str, score: float, similarity: float | None =
     if part is None:
         return None
     resolved = doc.resolve(label)
-    via = resolved.label if part.ref and resolved is not None and resolved.label != label else None
+    # a number answered through its items shows every item's answer: it is no reference to one other part
+    referred = part.ref and part.ref_kind != "items"
+    via = resolved.label if referred and resolved is not None and resolved.label != label else None
     citation = Citation(
         doc_id=doc.doc_id,
         part=label,

@@ -167,8 +167,15 @@ class Citation:
     via_ref: str | None = None
     """Set when `part` is answered by reference: the label whose text is shown."""
 
+    @property
+    def who(self) -> str | None:
+        """Who answered, as a name or title: the minister, else the department; never a bare code (older Belgian
+        indexes hold the Chamber's department number, "7", as the minister)."""
+        minister = self.minister if self.minister and not self.minister.strip().isdigit() else None
+        return minister or self.department
+
     def label(self) -> str:
-        who = self.minister or self.department
+        who = self.who
         bits = [f"{self.title} - {self.doc_id}, vraag {self.part}"]
         if who:
             bits.append(who)

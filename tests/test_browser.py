@@ -139,29 +139,27 @@ def _shot(page: Any, name: str) -> None:
 
 def test_cited_answer_links_to_the_highlighted_part(page: Any, base_url: str) -> None:
     chat = _ask(page, base_url, "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?")
-    chat.get_by_text("74,6 km", exact=False).first.wait_for()
-    link = chat.locator('a.pqa-link[href*="doc/sv_2023_0302?part=1"]').first
+    chat.locator(".pqa-direct-text", has_text="74,6 km").wait_for()
+    link = chat.locator('a.pqa-chip[href*="doc/sv_2023_0302?part=1"]').first
     link.wait_for()
-    assert "Fietssnelwegen - Aanleg en investeringen in 2022 - sv_2023_0302, vraag 1" in link.inner_text()
+    # The chip says "vraag 1"; the full citation is on hover (and in the source view).
+    assert link.inner_text() == "vraag 1"
+    assert "Fietssnelwegen - Aanleg en investeringen in 2022 - sv_2023_0302, vraag 1" in (
+        link.get_attribute("title") or ""
+    )
     assert chat.locator("mark", has_text="74,6 km").count() >= 1
-    page.wait_for_timeout(500)  # let Gradio's autoscroll finish, then show the chat from its start
-    # Scrolled to the top, the question's bubble sits below the chat's toolbar, not under it, and shows all its text.
+    # The question's bubble shows all its text, and no toolbar of Gradio's covers it (there is none: no English
+    # Clear/Share/Copy buttons).
     layout = page.evaluate(
         """() => {
         const chat = document.querySelector('#pqa-chat');
-        chat.querySelector('.bubble-wrap').scrollTop = 0;
-        const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
         const user = chat.querySelector('.message.user');
-        return {user: box(user), text: user.innerText,
-                clipped: user.scrollWidth > user.clientWidth + 1,
-                tools: [...chat.querySelectorAll('.top-panel button')].map(box)};
+        return {text: user.innerText, clipped: user.scrollWidth > user.clientWidth + 1,
+                tools: [...chat.querySelectorAll('.top-panel button')].filter((b) => b.offsetParent !== null).length};
     }"""
     )
     assert "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?" in layout["text"]
-    assert not layout["clipped"]
-    ul, ut, ur, ub = layout["user"]
-    overlaps = [t for t in layout["tools"] if t[0] < ur and ul < t[2] and t[1] < ub and ut < t[3]]
-    assert layout["tools"] and overlaps == [], (layout["user"], layout["tools"])
+    assert not layout["clipped"] and layout["tools"] == 0
     _shot(page, "chat-answer.png")
 
     if link.get_attribute("target") == "_blank":  # Gradio opens links from chat messages in a new tab
@@ -172,11 +170,13 @@ def test_cited_answer_links_to_the_highlighted_part(page: Any, base_url: str) ->
         link.click()
         source = page
     source.wait_for_load_state()
-    assert source.url == base_url + "/doc/sv_2023_0302?part=1#part-1"
+    assert source.url.startswith(base_url + "/doc/sv_2023_0302?part=1&hl=") and source.url.endswith("#part-1")
     part = source.locator("#part-1")
     assert "highlight" in (part.get_attribute("class") or "").split()
     assert source.evaluate("document.querySelector('#part-1').matches(':target')")
     assert "74,6 km" in part.inner_text()
+    # The sentence marked in the chat is marked here too.
+    assert "74,6 km" in part.locator("mark").first.inner_text()
     _shot(source, "source-view.png")
     # Everything the chat needs comes from our server: no fonts, CDNs or telemetry from the internet.
     assert any(url.startswith(base_url + "/gradio_api/") for url in page.requests)

@@ -82,7 +82,7 @@ def _chat_ask(page: Any, question: str) -> Any:
     box.fill(question)
     box.press("Enter")
     page.wait_for_function(
-        "n => document.querySelectorAll('#pqa-chat .message.bot .pqa-answer').length > n", arg=before
+        "n => document.querySelectorAll('#pqa-chat .message.bot .pqa-answer:not(.pqa-pending)').length > n", arg=before
     )
     return bots.nth(before)
 
@@ -106,7 +106,7 @@ def test_chat_answers_a_followup_and_says_what_it_understood(
         assert understood.inner_text().startswith("Ik begreep: hoeveel mensen werken er op de vertaaldienst")
         assert "Justitie" in understood.inner_text() and "(vervolg op uw vorige vraag)" in understood.inner_text()
         assert JUS_FIGURE in followup.locator(".pqa-hit").first.inner_text()
-        assert JUS_PART in (followup.locator("a.pqa-link").first.get_attribute("href") or "")
+        assert JUS_PART in (followup.locator("a.pqa-chip").first.get_attribute("href") or "")
         reask = page.locator("#pqa-reask")
         assert reask.is_visible() and reask.inner_text() == "Stel als nieuwe vraag"
         page.wait_for_timeout(500)  # let Gradio's autoscroll finish, then show the follow-up's answer from its start
@@ -120,7 +120,9 @@ def test_chat_answers_a_followup_and_says_what_it_understood(
 
         # One click asks "En bij Justitie?" as it stands, without the conversation.
         reask.click()
-        page.wait_for_function("() => document.querySelectorAll('#pqa-chat .message.bot .pqa-answer').length > 2")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#pqa-chat .message.bot .pqa-answer:not(.pqa-pending)').length > 2"
+        )
         alone = page.locator("#pqa-chat .message.bot").last
         assert alone.locator(".pqa-understood").count() == 0
         assert page.locator("#pqa-chat .message.user").last.inner_text().strip() == FOLLOWUP

@@ -68,8 +68,9 @@ BE_RECORD = {
     "aut_party": "MR",
     "question": "Lijn Brussel-Luxemburg. - Technisch incident. \n\n Context. 1. Wat was de oorzaak?2. Hoe vaak?",
     "answer": "1. De noodrem werd geactiveerd. 2. Maandelijks 400 incidenten.",
-    "answer_deptpres": "Minister van Mobiliteit",
-    "answer_department": "Mobiliteit",
+    "answer_deptpres": "13",
+    "answer_department": "Minister van Mobiliteit, belast met Belgocontrol en de NMBS",
+    "answer_subdepartment": "Mobiliteit, Belgocontrol en NMBS",
     "question_theme": "VERVOER,NMBS",
 }
 
@@ -78,7 +79,9 @@ def test_be_chamber_record() -> None:
     doc = parse_line(json.dumps(BE_RECORD), None, "be.jsonl")
     assert doc.doc_id == "184501"
     assert doc.title == "Lijn Brussel-Luxemburg - Technisch incident"
-    assert (doc.date, doc.department, doc.themes) == ("2017-01-05", "Mobiliteit", ("VERVOER", "NMBS"))
+    assert (doc.date, doc.themes) == ("2017-01-05", ("VERVOER", "NMBS"))
+    # The minister is the title that answered, never the Chamber's department number ("13").
+    assert doc.minister == doc.department == "Minister van Mobiliteit, belast met Belgocontrol en de NMBS"
     assert doc.answer_for("2") == "Maandelijks 400 incidenten."
 
 

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answer import NO_ANSWER, AbstainPolicy, compose
+from assistant.answer import NO_ANSWER, AbstainPolicy, Answer, compose
 from assistant.application import Assistant
 from assistant.config import Settings
 from assistant.errors import IndexMissingError, StoreUnavailableError
 from assistant.index import Index
 from assistant.index.memory import MemoryVectors
 from assistant.ingest import ingest
+from assistant.retrieve import make_hit
 from assistant.web import app as web_app
 from assistant.web.app import create_app
 from assistant.web.chat import earlier, form_filters, reply
@@ -161,9 +162,29 @@ def test_source_view_shows_every_part_and_highlights_the_cited_one(client: TestC
 
 def test_source_view_says_where_a_reference_points(client: TestClient) -> None:
     page = client.get("/doc/sv_2023_1019").text
-    part4 = page[page.index('id="part-4"') :]
-    assert "vraag 4: zie vraag 3" in part4
-    assert "1,8 miljoen euro" in part4
+    part3, part4 = page[page.index('id="part-3"') : page.index('id="part-4"')], page[page.index('id="part-4"') :]
+    # A link to vraag 3, which is on the same page: its text is not repeated under vraag 4.
+    assert 'vraag 4: zie <a href="#part-3">vraag 3</a>' in part4
+    assert "1,8 miljoen euro" in part3 and "1,8 miljoen euro" not in part4
+    assert page.count("1,8 miljoen euro") == 1
+
+
+def test_source_view_marks_the_sentences_the_chat_marked(client: TestClient, retriever: Assistant) -> None:
+    hit = retriever.ask("Hoeveel stagiairs van buitenlandse herkomst liepen in 2023 stage?").hits[0]
+    assert (hit.citation.doc_id, hit.citation.part) == ("sv_2024_0213", "3e") and hit.highlights
+    (lo, hi), *_ = hit.highlights
+    page = client.get("/doc/sv_2024_0213", params={"part": "3e", "hl": f"{lo}-{hi},x-1,5-99999"}).text
+    part = page[page.index('id="part-3e"') :]
+    assert f"<mark>{hit.answer[lo:hi]}</mark>" in part
+    assert page.count("<mark>") == 1  # the malformed and out-of-range spans are left out
+
+
+def test_a_reference_in_the_source_view_is_marked_in_the_text_it_points_to(client: TestClient) -> None:
+    # vraag 4 of sv_2023_1019 is answered by vraag 3's text: the chat's offsets are into that text
+    page = client.get("/doc/sv_2023_1019", params={"part": "4", "hl": "0-30"}).text
+    part3 = page[page.index('id="part-3"') : page.index('id="part-4"')]
+    assert "<mark>" in part3 and page.count("<mark>") == 1
+    assert '<section id="part-4" class="part highlight"' in page
 
 
 def test_source_view_escapes_document_text(client: TestClient) -> None:
@@ -284,9 +305,9 @@ def test_chat_answer_escapes_document_text(retriever: Assistant) -> None:
     html = answer_html(answer)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html and "<img" not in html
-    assert 'href="doc/sv_2023_1019?part=1#part-1"' in html
-    assert "Scholen - Phishing en kwaadaardige e-mails - sv_2023_1019, vraag 1 - " in html
-    assert "\n\n" not in html  # one Markdown HTML block
+    assert 'href="doc/sv_2023_1019?part=1&amp;hl=' in html  # the part, with the sentences to mark there
+    assert 'title="Scholen - Phishing en kwaadaardige e-mails - sv_2023_1019, vraag 1 - ' in html  # on hover
+    assert "\n" not in html  # one Markdown HTML block (the copy's Markdown too)
 
 
 def test_chat_answer_marks_highlights_says_references_and_lists_related(retriever: Assistant) -> None:
@@ -294,8 +315,21 @@ def test_chat_answer_marks_highlights_says_references_and_lists_related(retrieve
     html = answer_html(answer)
     assert "<mark>In 2022 werd 74,6 km fietssnelweg aangelegd of heraangelegd.</mark>" in html
     assert html.index("sv_2023_0302, vraag 1") < html.index("Ook relevant")
-    referenced = compose("basisonderwijs", retriever.search("basisonderwijs", {"doc_id": "sv_2023_1019"}, 5))
-    assert "vraag 4 verwijst naar vraag 3" in answer_html(referenced)
+    # one header per document: the title once as a header, however many of its parts are shown
+    assert html.count('class="pqa-link pqa-doc-title" href="doc/sv_2023_0302"') == 1
+    doc = retriever.document("sv_2023_1019")
+    assert doc is not None
+    part3, part4 = make_hit(doc, "3", 1.0), make_hit(doc, "4", 0.9)
+    assert part3 is not None and part4 is not None and part4.citation.via_ref == "3"
+    text = part3.answer.split("\n")[0][:60]
+    # vraag 4 alone: where it points, then vraag 3's text
+    alone = answer_html(Answer("basisonderwijs", (part4,), 1)).split('<div class="pqa-actions"')[0]  # what is read
+    assert 'vraag 4: zie <a class="pqa-link pqa-chip" href="doc/sv_2023_1019?part=3#part-3"' in alone
+    assert alone.count(text) == 1
+    # vraag 4 with vraag 3 shown: the link only, not the text twice
+    both = answer_html(Answer("basisonderwijs", (part3, part4), 2)).split('<div class="pqa-actions"')[0]
+    assert 'vraag 4: zie <a class="pqa-link pqa-chip" href="doc/sv_2023_1019?part=3#part-3"' in both
+    assert both.count(text) == 1
 
 
 def test_chat_abstain_is_a_plain_message_with_suggestions(retriever: Assistant) -> None:
@@ -307,7 +341,8 @@ def test_chat_abstain_is_a_plain_message_with_suggestions(retriever: Assistant) 
 def test_similar_html_escapes_and_links(retriever: Assistant) -> None:
     html = similar_html(similar(retriever, PHISHING, top_k=2))
     assert 'href="doc/sv_2023_1019"' in html and "<script" not in html
-    assert '<a class="pqa-link" href="doc/sv_2023_1019?part=1#part-1">Vraag 1:</a>' in html
+    assert html.count('href="doc/sv_2023_1019"') == 1  # one header for the document
+    assert '<a class="pqa-link pqa-chip" href="doc/sv_2023_1019?part=1' in html and ">vraag 1</a>" in html
 
 
 @pytest.mark.parametrize(

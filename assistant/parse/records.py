@@ -75,7 +75,10 @@ BE_CHAMBER = FieldMap(
     date="depotdat",
     asker="aut_person",
     party="aut_party",
-    minister="answer_deptpres",
+    # answer_deptpres is the Chamber's number for the department ("7"), not a person: the minister is known by the
+    # title in answer_department ("Minister van Sociale Zaken en Volksgezondheid"), which also stays the
+    # department (the dev gold's department filters name it).
+    minister="answer_department",
     department="answer_department",
     themes="question_theme",
     url=None,

@@ -201,10 +201,12 @@ def api_document(doc_id: str, request: Request) -> dict[str, Any] | JSONResponse
 
 
 @router.get("/doc/{doc_id:path}", response_class=HTMLResponse, name="source_view", tags=["source view"])
-def source_view(doc_id: str, request: Request, part: str | None = None) -> HTMLResponse:
-    """The document as a page; `?part=3e` highlights that part (link to it with `#part-3e`)."""
+def source_view(doc_id: str, request: Request, part: str | None = None, hl: str | None = None) -> HTMLResponse:
+    """The document as a page; `?part=3e` highlights that part (link to it with `#part-3e`), `&hl=12-80` marks
+    the sentences the chat marked (offsets into the answer text shown for the part)."""
     headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
     doc = assistant_of(request).document(doc_id)
     if doc is None:
         return HTMLResponse(not_found_page(doc_id), status_code=404, headers=headers)
-    return HTMLResponse(document_page(doc, part), headers=headers)
+    marks = views.parse_marks(hl, len(doc.answer_for(part))) if part and doc.part(part) else ()
+    return HTMLResponse(document_page(doc, part, marks), headers=headers)

@@ -179,8 +179,9 @@ def create_app(
         blocks,
         path="/",
         css=chat.CSS,
+        head=chat.HEAD,
         theme=chat.theme(),
-        footer_links=["settings"],
+        footer_links=[],  # no Settings panel (English, with "Progressive Web App" and "Screen Studio")
         run_history=False,
         ssr_mode=False,
         mcp_server=False,

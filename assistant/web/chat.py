@@ -6,17 +6,19 @@ document text. An AssistantError becomes a chat message here (this is an edge); 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import gradio as gr
 
-from assistant.answer import AbstainPolicy
+from assistant.answer import AbstainPolicy, Answer
 from assistant.application import Assistant
 from assistant.errors import AssistantError
 from assistant.types import Document
 from assistant.web import views
-from assistant.web.markup import answer_html, message_html, similar_html
+from assistant.web.markup import answer_html, message_html, pending_html, similar_html
 
 EXAMPLES = (
     "Hoeveel stagiairs van buitenlandse herkomst liepen in 2023 stage bij de Vlaamse overheid?",
@@ -27,19 +29,12 @@ EXAMPLES = (
 """Questions the bundled sample corpus answers (see corpus/questions.md)."""
 
 ALL = ""
-CSS = """
-.pqa-answer { line-height: 1.5; }
-.pqa-hit { margin: 0 0 .9rem; }
-.pqa-cite { margin: 0 0 .2rem; font-size: .92em; }
-#pqa-chat a.pqa-link, #pqa-similar-results a.pqa-link { font-weight: 600; color: var(--link-text-color); }
-.pqa-q { margin: 0 0 .2rem; }
-.pqa-ref { margin: 0 0 .2rem; font-style: italic; opacity: .8; }
-.pqa-a { margin: .2rem 0 0; padding: .2rem .8rem; border-left: 3px solid #d0d7de; }
-.pqa-a mark { background: #fff3a3; color: inherit; padding: 0 .1em; }
-.pqa-related { margin: 1rem 0 .4rem; font-weight: 700; text-transform: uppercase; font-size: .8em; opacity: .75; }
-.pqa-meta { margin: 0 0 .4rem; opacity: .75; font-size: .9em; }
-.pqa-understood { margin: 0 0 .6rem; padding: .3rem .6rem; border-radius: 4px; background: #eef4ff; font-size: .92em; }
-"""
+STATIC = Path(__file__).parent / "static"
+CSS = (STATIC / "chat.css").read_text(encoding="utf-8")
+"""The chat's own look: the answer layout, chips, marks readable in light and dark, small screens."""
+HEAD = f"<script>{(STATIC / 'chat.js').read_text(encoding='utf-8')}</script>"
+"""Runs in the page: scrolls to the start of a new answer, copies an answer as Markdown, keeps aria-labels plain
+text. Inline because the page's CSP allows inline scripts and nothing from elsewhere."""
 
 Getter = Callable[[], Assistant]
 
@@ -68,6 +63,24 @@ Turns = list[dict[str, Any]]
 """The conversation as the chat keeps it (a gr.State): per turn the question, the parts cited ("doc#part") and what
 a follow-up was understood as; the last views.HISTORY_MAX_TURNS go with the next question."""
 
+KEPT_TURNS = 20
+"""Turns of a conversation the browser keeps across a reload (each with its answer's HTML and Markdown)."""
+
+PERMALINK_KEYS = ("q", "minister", "department", "party", "date_from", "date_to")
+
+
+def permalink(question: str, filters: Mapping[str, str], lang: str = "nl") -> str:
+    """The chat's address that asks `question` with `filters` again when opened ("?q=...&minister=...")."""
+    english = {"lang": "en"} if lang == "en" else {}
+    return "?" + urlencode({"q": question, **{k: v for k, v in filters.items() if v}, **english})
+
+
+def link_query(params: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The question and filters a permalink's query parameters ask for (unknown parameters are ignored)."""
+    question = (params.get("q") or "").strip()[: views.QUESTION_MAX]
+    filters = {k: params[k].strip() for k in PERMALINK_KEYS[1:] if (params.get(k) or "").strip()}
+    return question, filters
+
 
 def reply(
     get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
@@ -76,20 +89,34 @@ def reply(
     return converse(get, question, filters, policy, turns)[0]
 
 
+def searched_as(answer: Answer) -> str:
+    """The question as it stands alone: a follow-up as the query it was searched as, else as asked."""
+    r = answer.resolved
+    return str(r.query) if r is not None and r.followup else answer.question.strip()
+
+
 def converse(
-    get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
+    get: Getter,
+    question: str,
+    filters: dict[str, str],
+    policy: AbstainPolicy | None,
+    turns: Turns | None = None,
+    lang: str = "nl",
 ) -> tuple[str, dict[str, Any] | None]:
     """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember (None
-    for a question that could not be asked: it is no part of the conversation)."""
+    for a question that could not be asked: it is no part of the conversation). The turn also holds the answer as
+    Markdown and its permalink."""
     history = [{"question": t["question"], "cited": t["cited"]} for t in (turns or [])][-views.HISTORY_MAX_TURNS :]
     try:
         answer = views.ask(get(), question, filters, 5, policy, history)
     except AssistantError as err:
         return message_html(str(err)), None
-    return answer_html(answer), {
+    link = permalink(searched_as(answer), filters, lang)
+    return answer_html(answer, link, lang), {
         "question": question.strip(),
         "cited": views.cited(answer),
         "understood": answer.understood,
+        "link": link,
     }
 
 
@@ -111,94 +138,204 @@ def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
     )
 
 
+LABELS = {
+    "nl": {
+        "intro": "# Parlement Q&A\n"
+        "Stel een vraag over de schriftelijke vragen. U krijgt de eigen woorden van de minister, met de bron tot op "
+        "de deelvraag. Voor ontwikkelaars: [JSON-API](docs).",
+        "question": "Uw vraag",
+        "placeholder": "Bv. Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?",
+        "ask": "Zoek antwoord",
+        "reask": "Stel als nieuwe vraag",
+        "new": "Nieuw gesprek",
+        "export": "Gesprek downloaden (Markdown)",
+        "chat": "Gesprek",
+        "empty": "Stel hieronder een vraag of kies een voorbeeldvraag.",
+    },
+    "en": {
+        "intro": "# Parlement Q&A\n"
+        "Ask about the written parliamentary questions. You get the minister's own words (in Dutch), cited down to "
+        "the sub-question. For developers: [JSON API](docs).",
+        "question": "Your question",
+        "placeholder": "E.g. How many kilometres of cycle highway were built in 2022?",
+        "ask": "Find the answer",
+        "reask": "Ask as a new question",
+        "new": "New conversation",
+        "export": "Download conversation (Markdown)",
+        "chat": "Conversation",
+        "empty": "Ask a question below or pick an example.",
+    },
+}
+"""The Vraag tab's own words; `?lang=en` shows the English ones."""
+
+
 def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
     """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none)."""
+    nl = LABELS["nl"]
+    allowed = {k: set(views.choices(docs, k)) for k in ("minister", "department", "party")}
+    Messages = list[dict[str, str]]
 
-    Shown = tuple[list[dict[str, str]], str, Turns, Any]
+    def shown_question(question: str) -> dict[str, str]:
+        return {"role": "user", "content": message_html(question.strip())}
+
+    def pending(question: str, history: Messages, lang: str) -> tuple[Messages, str, str]:
+        """Step one, at once: the question in the chat with "Bezig met zoeken...", the box emptied."""
+        if not (question or "").strip():
+            return history, question, ""
+        pending_message = {"role": "assistant", "content": pending_html(lang)}
+        return [*history, shown_question(question), pending_message], "", question.strip()
 
     def answered(
-        question: str, history: list[dict[str, str]], turns: Turns, filters: dict[str, str], alone: bool
-    ) -> Shown:
-        answer, turn = converse(get, question, filters, policy, [] if alone else turns)
-        user = message_html(question.strip())
-        shown = [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+        question: str,
+        history: Messages,
+        turns: Turns,
+        filters: dict[str, str],
+        alone: bool,
+        saved: dict[str, Any],
+        lang: str,
+    ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
+        """Step two: the pending message replaced by the answer (a client that showed none gets the question and
+        the answer); the conversation kept in the browser."""
+        answer, turn = converse(get, question, filters, policy, [] if alone else turns, lang)
+        waiting = bool(history) and "pqa-pending" in str(history[-1].get("content"))
+        shown = [*(history[:-1] if waiting else [*history, shown_question(question)])]
+        shown.append({"role": "assistant", "content": answer})
+        saved = saved or {}
         if turn is None:
-            return shown, "", turns, gr.update(visible=False)
+            return shown, turns, gr.update(visible=False), {**saved, "messages": shown[-2 * KEPT_TURNS :]}
         # A re-asked question takes the place of the follow-up it was read as.
-        turns = [*(turns[:-1] if alone else turns), turn][-views.HISTORY_MAX_TURNS :]
-        return shown, "", turns, gr.update(visible=bool(turn["understood"]))
+        turns = [*(turns[:-1] if alone else turns), turn][-KEPT_TURNS:]
+        kept = {"messages": shown[-2 * KEPT_TURNS :], "turns": turns}
+        return shown, turns, gr.update(visible=bool(turn["understood"])), kept
 
     def respond(
         question: str,
-        history: list[dict[str, str]],
+        history: Messages,
         turns: Turns,
+        saved: dict[str, Any],
+        lang: str,
         minister: str,
         department: str,
         party: str,
         date_from: str,
         date_to: str,
-    ) -> Shown:
-        if not (question or "").strip():
-            return history, "", turns, gr.update()
+    ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
+        if not (question or "").strip():  # nothing asked (a blank question, a load without a permalink)
+            return history, turns, gr.update(), saved
         filters = form_filters(minister, department, party, date_from, date_to)
-        return answered(question, history, turns, filters, alone=False)
+        return answered(question, history, turns, filters, False, saved, lang)
+
+    def pending_reask(history: Messages, turns: Turns, lang: str) -> tuple[Messages, str, str]:
+        if not turns:
+            return history, "", ""
+        return pending(turns[-1]["question"], history, lang)
 
     def reask(
-        history: list[dict[str, str]],
+        question: str,
+        history: Messages,
         turns: Turns,
+        saved: dict[str, Any],
+        lang: str,
         minister: str,
         department: str,
         party: str,
         date_from: str,
         date_to: str,
-    ) -> Shown:
-        if not turns:
-            return history, "", turns, gr.update(visible=False)
+    ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
+        if not (question or "").strip() or not turns:
+            return history, turns, gr.update(visible=False), saved
         filters = form_filters(minister, department, party, date_from, date_to)
-        return answered(turns[-1]["question"], history, turns, filters, alone=True)
+        return answered(question, history, turns, filters, True, saved, lang)
 
-    def restart() -> Shown:
-        return [], "", [], gr.update(visible=False)
+    def restart() -> tuple[Messages, str, Turns, Any, dict[str, Any]]:
+        return [], "", [], gr.update(visible=False), {"messages": [], "turns": []}
+
+    def opened(saved: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
+        """On load: the conversation this browser kept, the labels of the page's language, and a permalink's
+        question (asked as the next turn unless it is the last one already) with its filters."""
+        saved = saved or {}
+        params = dict(request.query_params) if request is not None else {}
+        lang = "en" if params.get("lang") == "en" else "nl"
+        words = LABELS[lang]
+        messages: Messages = list(saved.get("messages") or [])
+        kept: Turns = list(saved.get("turns") or [])
+        if messages and messages[-1].get("role") == "assistant" and "pqa-pending" in str(messages[-1]["content"]):
+            messages = messages[:-2]  # reloaded while it searched
+        asked, filters = link_query(params)
+        ask_now = ""
+        if asked and not (kept and kept[-1].get("link") == permalink(asked, filters, lang)):
+            messages = [*messages, shown_question(asked), {"role": "assistant", "content": pending_html(lang)}]
+            ask_now = asked
+        filter_values = [
+            gr.update(value=filters[k])
+            if k in filters and (k not in allowed or filters[k] in allowed[k])
+            else gr.update()
+            for k in PERMALINK_KEYS[1:]
+        ]
+        return (
+            gr.update(value=words["intro"]),
+            gr.update(value=messages, label=words["chat"], placeholder=words["empty"]),
+            kept,
+            ask_now,
+            lang,
+            gr.update(label=words["question"], placeholder=words["placeholder"]),
+            gr.update(value=words["ask"]),
+            gr.update(value=words["reask"], visible=bool(kept and kept[-1].get("understood"))),
+            gr.update(value=words["new"]),
+            gr.update(value=words["export"]),
+            *filter_values,
+        )
 
     def search_earlier(draft: str) -> str:
         return earlier(get, draft)
 
     with gr.Blocks(title="Parlement Q&A - schriftelijke vragen") as demo:
-        gr.Markdown(
-            "# Parlement Q&A\n"
-            "Stel een vraag over de schriftelijke vragen. Het antwoord bestaat uit de eigen woorden van de "
-            "minister, met bronvermelding tot op de deelvraag. Klik op een bron om het volledige document te "
-            "lezen. Voor ontwikkelaars: [JSON-API](docs)."
-        )
+        intro = gr.Markdown(nl["intro"], elem_id="pqa-intro")
+        saved = gr.BrowserState({"messages": [], "turns": []}, storage_key="pqa-gesprek")
         with gr.Tab("Vraag"):
             chatbot = gr.Chatbot(
-                label="Antwoorden",
-                height=560,
+                label=nl["chat"],
+                show_label=False,
+                height=None,
+                min_height=120,
+                max_height="62vh",
+                autoscroll=False,  # chat.js scrolls to the start of a new answer instead of the bottom
+                buttons=[],  # no share, no copy of raw HTML: each answer has its own copy (Markdown)
                 sanitize_html=True,
                 latex_delimiters=[],
                 feedback_options=None,
                 elem_id="pqa-chat",
-                placeholder="Stel hieronder een vraag of kies een voorbeeldvraag.",
+                placeholder=nl["empty"],
             )
             turns = gr.State([])
-            with gr.Row():
-                # Shown while the last answer is a follow-up's: asks its question again without the conversation.
-                again = gr.Button(
-                    "Stel als nieuwe vraag", size="sm", variant="secondary", visible=False, scale=0, elem_id="pqa-reask"
-                )
-                restart_button = gr.Button("Nieuw gesprek", size="sm", variant="secondary", scale=0, elem_id="pqa-new")
-            with gr.Row():
+            # The question being asked, from step one to step two: a component, not a State, so that one request
+            # to `respond` holds the whole question (eval/flood.py asks that way).
+            asking = gr.Textbox(visible=False, elem_id="pqa-asking")
+            lang = gr.State("nl")  # "en" for ?lang=en, set on load
+            with gr.Row(elem_id="pqa-ask-row"):
                 question = gr.Textbox(
-                    label="Uw vraag",
-                    placeholder="Bv. Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?",
+                    label=nl["question"],
+                    placeholder=nl["placeholder"],
                     lines=1,
                     max_lines=6,
                     max_length=views.QUESTION_MAX,
                     scale=5,
+                    min_width=300,  # on a phone the button goes below the box, not squeezed beside it
                     elem_id="pqa-question",
                 )
-                ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="pqa-ask")
-            gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Voorbeeldvragen")
+                ask = gr.Button(nl["ask"], variant="primary", scale=1, min_width=120, elem_id="pqa-ask")
+            with gr.Row(elem_id="pqa-tools"):
+                # Shown while the last answer is a follow-up's: asks its question again without the conversation.
+                again = gr.Button(
+                    nl["reask"], size="sm", variant="secondary", visible=False, scale=0, elem_id="pqa-reask"
+                )
+                restart_button = gr.Button(nl["new"], size="sm", variant="secondary", scale=0, elem_id="pqa-new")
+                # chat.js writes the file from the answers on the page: Gradio's file routes stay closed.
+                export = gr.Button(nl["export"], size="sm", variant="secondary", scale=0, elem_id="pqa-export")
+            # Buttons, not gr.Examples: those cut a question off after 60 characters. One click asks it.
+            with gr.Column(elem_id="pqa-examples"):
+                gr.Markdown("Voorbeeldvragen", elem_classes="pqa-examples-label")
+                examples = [gr.Button(q, size="sm", variant="secondary", scale=0) for q in EXAMPLES]
             with gr.Accordion("Filters", open=False):
                 with gr.Row():
                     minister = _dropdown("Minister", views.choices(docs, "minister"), "Alle ministers")
@@ -208,12 +345,21 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                     date_from = gr.Textbox(label="Gesteld vanaf", placeholder="JJJJ-MM-DD")
                     date_to = gr.Textbox(label="Gesteld tot en met", placeholder="JJJJ-MM-DD")
             filter_inputs = [minister, department, party, date_from, date_to]
-            inputs = [question, chatbot, turns, *filter_inputs]
-            outputs = [chatbot, question, turns, again]
-            ask.click(respond, inputs, outputs, api_visibility="private")
-            question.submit(respond, inputs, outputs, api_visibility="private")
-            again.click(reask, [chatbot, turns, *filter_inputs], outputs, api_visibility="private")
-            restart_button.click(restart, [], outputs, api_visibility="private")
+            inputs = [asking, chatbot, turns, saved, lang, *filter_inputs]
+            outputs = [chatbot, turns, again, saved]
+            quick: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+            for trigger in (ask.click, question.submit):
+                trigger(pending, [question, chatbot, lang], [chatbot, question, asking], **quick).then(
+                    respond, inputs, outputs, **quick
+                )
+            for example in examples:
+                example.click(pending, [example, chatbot, lang], [chatbot, question, asking], **quick).then(
+                    respond, inputs, outputs, **quick
+                )
+            again.click(pending_reask, [chatbot, turns, lang], [chatbot, question, asking], **quick).then(
+                reask, inputs, outputs, **quick
+            )
+            restart_button.click(restart, [], [chatbot, question, turns, again, saved], **quick)
         with gr.Tab("Eerder gesteld?"):
             gr.Markdown(
                 "Plak het ontwerp van een schriftelijke vraag. U ziet de eerder gestelde vragen die er het meest "
@@ -224,4 +370,10 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             # Markdown, not gr.HTML: gr.HTML runs its value through a template engine and no sanitizer.
             results = gr.Markdown(elem_id="pqa-similar-results", sanitize_html=True, latex_delimiters=[])
             search.click(search_earlier, [draft], [results], api_visibility="private")
+        demo.load(
+            opened,
+            [saved],
+            [intro, chatbot, turns, asking, lang, question, ask, again, restart_button, export, *filter_inputs],
+            **quick,
+        ).then(respond, inputs, outputs, **quick)
     return demo

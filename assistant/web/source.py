@@ -6,12 +6,13 @@ and the page's Content-Security-Policy forbids scripts besides. Which document t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlparse
 
 from assistant.render import coverage_line, ref_note
-from assistant.types import Document, Part
-from assistant.web.markup import text_html
+from assistant.types import Document, Part, Span
+from assistant.web.markup import marked, text_html
 from assistant.web.views import part_anchor
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'"
@@ -36,8 +37,20 @@ dl.meta dt { color: #59636e; } dl.meta dd { margin: 0; }
 .label { color: #59636e; font-weight: 400; }
 .answer { margin-top: .4rem; }
 .ref { color: #59636e; font-style: italic; margin: .4rem 0 .2rem; }
+:root { color-scheme: light dark; }
 blockquote { margin: .3rem 0 0; padding: .3rem .8rem; border-left: 3px solid #d0d7de; color: #3d444d; }
 .none { color: #8c959f; font-style: italic; }
+mark { background: #ffd33d; color: #1f2328; padding: 0 .1em; }
+@media (prefers-color-scheme: dark) {
+  body { color: #e6edf3; background: #0d1117; }
+  main { background: #161b22; }
+  nav a, a { color: #79b8ff; }
+  dl.meta dt, .label, .ref, .intro { color: #9da7b3; }
+  .coverage { background: #1c2a41; }
+  .part.highlight, .part:target { background: #2d2610; border-left-color: #d4a72c; }
+  blockquote { border-left-color: #3d444d; color: #c9d1d9; }
+  mark { background: #6b5500; color: #fff8d6; }
+}
 """
 
 
@@ -57,22 +70,21 @@ def _meta(doc: Document) -> str:
     return f'<dl class="meta">{items}</dl>'
 
 
-def _part(doc: Document, part: Part, highlighted: bool) -> str:
+def _part(doc: Document, part: Part, highlighted: bool, marks: Sequence[Span] = ()) -> str:
     classes = "part highlight" if highlighted else "part"
     current = ' aria-current="true"' if highlighted else ""
     question = text_html(part.question) if part.question else '<span class="none">(geen eigen vraagtekst)</span>'
     body = ""
     if part.answer:
-        body += f'<div class="answer">{text_html(part.answer)}</div>'
+        body += f'<div class="answer">{marked(part.answer, marks, limit=len(part.answer))}</div>'
     resolved = doc.resolve(part.label)
     if part.ref:
         note = ref_note(part)
         extra = f" ({escape(note)})" if part.ref_kind != "reference" and note else ""
-        body += f'<p class="ref">vraag {escape(part.label)}: zie vraag {escape(part.ref)}{extra}</p>'
-        items_follow = part.ref_kind == "items"
-        if not items_follow and resolved is not None and resolved.label != part.label and resolved.answer:
-            link = f'<a href="#{part_anchor(resolved.label)}">vraag {escape(resolved.label)}</a>'
-            body += f"<blockquote>{link}: {text_html(resolved.answer)}</blockquote>"
+        # The part it points to is on this page: a link, not its text again.
+        target = resolved.label if resolved is not None and part.ref_kind != "items" else part.ref
+        link = f'<a href="#{part_anchor(target)}">vraag {escape(target)}</a>'
+        body += f'<p class="ref">vraag {escape(part.label)}: zie {link}{extra}</p>'
     if not body:
         body = '<p class="none">(geen antwoord)</p>'
     return (
@@ -82,10 +94,22 @@ def _part(doc: Document, part: Part, highlighted: bool) -> str:
     )
 
 
-def document_page(doc: Document, highlight: str | None = None) -> str:
-    """The whole document as an HTML page; the part labelled `highlight` carries the `highlight` class."""
+def marked_part(doc: Document, label: str | None) -> str | None:
+    """The part whose own answer text holds the sentences marked for `label`: itself, or the part a reference
+    points to (the chat's offsets are into that text); None for a number answered through its items."""
+    part = doc.part(label) if label else None
+    if part is None or part.ref_kind == "items":
+        return None
+    resolved = doc.resolve(part.label)
+    return resolved.label if resolved is not None and resolved.answer else None
+
+
+def document_page(doc: Document, highlight: str | None = None, marks: Sequence[Span] = ()) -> str:
+    """The whole document as an HTML page; the part labelled `highlight` carries the `highlight` class and the
+    sentences at `marks` (offsets into the answer text the chat showed for it) are in <mark>."""
     intro = f'<div class="intro">{text_html(doc.intro)}</div>' if doc.intro else ""
-    parts = "\n".join(_part(doc, p, p.label == highlight) for p in doc.parts)
+    target = marked_part(doc, highlight)
+    parts = "\n".join(_part(doc, p, p.label == highlight, marks if p.label == target else ()) for p in doc.parts)
     return _page(
         f"{doc.title} - {doc.doc_id}",
         f'<h1>{escape(doc.title)}</h1>{_meta(doc)}{intro}<p class="coverage">{escape(coverage_line(doc))}</p>\n{parts}',

@@ -15,7 +15,7 @@ from assistant import application
 from assistant.answer import AbstainPolicy, Answer
 from assistant.application import Assistant, Similar
 from assistant.filters import Filters
-from assistant.types import Document
+from assistant.types import Document, Span
 
 QUESTION_MAX, DRAFT_MAX, TOP_K_MAX = application.QUESTION_MAX, application.DRAFT_MAX, application.TOP_K_MAX
 HISTORY_MAX_TURNS, CITED_MAX = application.HISTORY_MAX_TURNS, application.CITED_MAX
@@ -57,12 +57,30 @@ def part_anchor(label: str) -> str:
     return "part-" + re.sub(r"[^0-9A-Za-z_-]", "-", label)
 
 
-def source_path(doc_id: str, part: str | None = None) -> str:
-    """The source view of a document, relative to the site root, scrolled to and highlighting `part`."""
+def source_path(doc_id: str, part: str | None = None, marks: Sequence[Span] = ()) -> str:
+    """The source view of a document, relative to the site root, scrolled to and highlighting `part`, with the
+    sentences at `marks` (offsets into the part's answer as the chat shows it) marked."""
     path = f"doc/{quote(doc_id, safe='')}"
     if part:
-        path += f"?part={quote(part, safe='')}#{part_anchor(part)}"
+        path += f"?part={quote(part, safe='')}"
+        if marks:
+            path += "&hl=" + ",".join(f"{lo}-{hi}" for lo, hi in marks)
+        path += f"#{part_anchor(part)}"
     return path
+
+
+MARKS_MAX = 8
+
+
+def parse_marks(raw: str | None, length: int) -> tuple[Span, ...]:
+    """The `hl` of a source-view link ("12-80,95-140") as spans inside a text of `length` characters; anything
+    malformed or out of range is left out (a link is outside input)."""
+    spans: list[Span] = []
+    for item in (raw or "").split(",")[:MARKS_MAX]:
+        lo, sep, hi = item.partition("-")
+        if sep and lo.isdigit() and hi.isdigit() and int(lo) < int(hi) <= length:
+            spans.append((int(lo), int(hi)))
+    return tuple(sorted(spans))
 
 
 def choices(docs: Iterable[Document], field: str) -> list[str]:

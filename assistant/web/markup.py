@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 from assistant.answer import Answer
-from assistant.types import Citation, Hit, Span
+from assistant.types import QUOTE_HEAD, Citation, Hit, Pointer, Quote, Span
 from assistant.web.views import Similar, source_path
 
 CLIP = 1_500
@@ -54,6 +54,26 @@ def ref_line(citation: Citation) -> str:
     )
 
 
+def quote_html(citation: Citation, quote: Quote) -> str:
+    """Another part of the document that the answer points to: "uit het antwoord op vraag 3:" and its text."""
+    href = escape(source_path(citation.doc_id, quote.label))
+    head = QUOTE_HEAD.format(label=quote.label)
+    return (
+        f'<p class="pqa-ref"><a class="pqa-link" href="{href}">{escape(head)}</a></p>'
+        f'<blockquote class="pqa-a pqa-quote">{marked(quote.text)}</blockquote>'
+    )
+
+
+def pointer_html(pointer: Pointer) -> str:
+    """A question of another document that the answer points to: linked where the index has it, else said so."""
+    what = f"Verwijst naar een andere {pointer.question.describe()}"
+    if pointer.doc_id is None:
+        return f'<p class="pqa-ref pqa-elsewhere">{escape(what)}: niet gevonden in de index.</p>'
+    href = escape(source_path(pointer.doc_id))
+    title = escape(f"{pointer.title} ({pointer.doc_id})")
+    return f'<p class="pqa-ref pqa-elsewhere">{escape(what)}: <a class="pqa-link" href="{href}">{title}</a></p>'
+
+
 def hit_html(hit: Hit, short: bool = False) -> str:
     """One cited part: its citation link, the sub-question, any reference, and the answer with its best sentences.
 
@@ -71,7 +91,9 @@ def hit_html(hit: Hit, short: bool = False) -> str:
         f'<div class="pqa-hit">{head}'
         f"{ref_line(c)}"
         f'<blockquote class="pqa-a">{marked(hit.answer, hit.highlights)}</blockquote>'
-        "</div>"
+        + "".join(quote_html(c, q) for q in hit.quotes)
+        + "".join(pointer_html(p) for p in hit.pointers)
+        + "</div>"
     )
 
 

@@ -141,12 +141,18 @@ def _conversation_eval(args: argparse.Namespace, report: Path) -> int:
 
 def _question_eval(args: argparse.Namespace, report: Path) -> int:
     from assistant.application import Assistant
-    from assistant.evaluate.run import question_eval
+    from assistant.evaluate.run import naive_rag_cached, question_eval
     from assistant.retrieve import RetrievalSettings
 
     retrieval = RetrievalSettings(mode=args.mode, fusion=args.fusion)
     app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=retrieval)
-    result = question_eval(app, Path(args.questions), report, progress=not args.quiet)
+    baselines = None if args.baselines is None else [b for b in args.baselines if b != "none"]
+    if baselines is None and not naive_rag_cached(app):
+        _err(
+            "naive-rag baseline skipped: its vectors are not built for this index (a one-time embedding of every "
+            "document); --baselines naive-rag bm25 builds and runs it"
+        )
+    result = question_eval(app, Path(args.questions), report, progress=not args.quiet, baselines=baselines)
     for problem in result.problems:
         _err(f"skipped gold line {problem}")
     q = result.blocks["questions"]
@@ -360,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help="retrieval to evaluate")
     e.add_argument(
         "--fusion", choices=["scores", "rrf"], default="scores", help="how hybrid retrieval fuses its two sides"
+    )
+    e.add_argument(
+        "--baselines",
+        nargs="+",
+        choices=["naive-rag", "bm25", "none"],
+        help="reference systems run beside ours on --questions (default: bm25, and naive-rag when its vectors "
+        "for the index were built by an earlier --baselines naive-rag)",
     )
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_eval)

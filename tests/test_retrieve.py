@@ -164,6 +164,21 @@ def test_manifest_mismatch_is_a_clear_error(tmp_path: Path, fake_embedder: FakeE
         app.ask("Hoeveel kilometer fietssnelweg?")
 
 
+@pytest.mark.parametrize(
+    ("built", "searched", "shares"),
+    [("torch", "onnx", True), ("onnx", "torch", True), ("torch", "onnx-int8", False), ("onnx-int8", "onnx", False)],
+)
+def test_torch_and_onnx_fp32_share_an_index_int8_does_not(
+    tmp_path: Path, built: str, searched: str, shares: bool
+) -> None:
+    manifest = Manifest("multilingual-e5-small", 384, encoder=built)
+    if shares:
+        manifest.check("multilingual-e5-small", 384, tmp_path, encoder=searched)
+    else:
+        with pytest.raises(IndexMismatchError, match=f"ASSISTANT_ENCODER={built}"):
+            manifest.check("multilingual-e5-small", 384, tmp_path, encoder=searched)
+
+
 class _Int8Fake(FakeEmbedder):
     encoder = "onnx-int8"
 

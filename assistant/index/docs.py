@@ -26,9 +26,18 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+VECTORS = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
+"""The vectors each encoder makes. torch and ONNX fp32 run the same graph in float32 and agree to a cosine of 1.0000
+(README, Encoders), so an index built by one is searched by the other; int8 vectors differ and need their own."""
+
+
+def vectors_of(encoder: str) -> str:
+    return VECTORS.get(encoder, encoder)
+
+
 @dataclass(frozen=True)
 class Manifest:
-    """What the index was built with; a different model, dimension or encoder cannot share it."""
+    """What the index was built with; a different model, dimension or kind of vectors (`VECTORS`) cannot share it."""
 
     model: str
     dim: int
@@ -65,7 +74,7 @@ class Manifest:
                 f"The index in {index_dir} was built with {self.model} (dimension {self.dim}), not {model} "
                 f"(dimension {dim}). Rebuild it: `assistant ingest PATH... --index {index_dir} --rebuild`."
             )
-        if self.encoder != encoder:
+        if vectors_of(self.encoder) != vectors_of(encoder):
             raise IndexMismatchError(
                 f"The index in {index_dir} was built with the {self.encoder} encoder, not {encoder}: their vectors "
                 f"differ. Set ASSISTANT_ENCODER={self.encoder}, or rebuild it: "

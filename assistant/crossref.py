@@ -21,6 +21,9 @@ _OFFICE_STOP = frozenset(
 )
 TITLE_MARGIN = 0.15
 """How much closer in title words the best of several fitting documents must be than the next one."""
+TITLE_MIN = 0.1
+"""A date and an office alone fit many questions of a busy day: the title must share some words as well."""
+_TITLE_STOP = frozenset("van het een de der den voor met naar bij over aan uit door en in op te".split())
 
 
 def _words(text: str) -> set[str]:
@@ -42,8 +45,13 @@ def _asker_matches(name: str, doc: Document) -> bool:
     return bool(doc.asker) and _words(name) <= _words(doc.asker or "")
 
 
+def _title_words(title: str) -> set[str]:
+    """Title words cut to six letters, so "stations" meets "station" and "munitie" "munitieopslag"."""
+    return {w[:6] for w in _words(title) if w not in _TITLE_STOP}
+
+
 def _title_overlap(a: str, b: str) -> float:
-    wa, wb = _words(a), _words(b)
+    wa, wb = _title_words(a), _title_words(b)
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
@@ -81,8 +89,8 @@ class Directory:
             candidates = [d for d in candidates if _asker_matches(ref.asker, d)]
         elif ref.same_asker and source.asker:
             candidates = [d for d in candidates if d.asker == source.asker]
-        if len(candidates) <= 1:
-            return candidates[0] if candidates else None
         ranked = sorted(candidates, key=lambda d: -_title_overlap(d.title, source.title))
-        best, second = (_title_overlap(d.title, source.title) for d in ranked[:2])
-        return ranked[0] if best - second >= TITLE_MARGIN else None
+        scores = [_title_overlap(d.title, source.title) for d in ranked[:2]] + [0.0]
+        if not ranked or scores[0] < TITLE_MIN or (len(ranked) > 1 and scores[0] - scores[1] < TITLE_MARGIN):
+            return None
+        return ranked[0]

@@ -114,9 +114,7 @@ _VERBS = (
 # what stands before "vraag 3" / "punt 3" in a pointer: an answer to it, "zie", "verwijs naar", "zoals vermeld in"
 _LEAD = (
     r"(?:(?:(?:het|mijn|dit|ons|de)\s+)?antwoord(?:en)?\s+(?:op|bij|onder|in|voor|van)|zie(?:\s+ook)?|cfr?\.?|"
-    r"verwijs\w*\s+(?:\w+\s+){0,5}?naar|"
-    + _VERBS
-    + r"\s+(?:in|onder|bij)(?:\s+(?:het|mijn)\s+antwoord\s+(?:op|bij))?)"
+    r"verwijs\w*\s+(?:\w+\s+){0,5}?naar|" + _VERBS + r"\s+(?:in|onder|bij)(?:\s+(?:het|mijn)\s+antwoord\s+(?:op|bij))?)"
 )
 _TARGET_WORDS = r"(?:deel)?(?:vragen|vraag|punten|punt|antwoorden)"
 _NUMBERED = re.compile(
@@ -196,18 +194,16 @@ def _expand(numbers: str) -> list[tuple[int, str]]:
 
 
 _OTHER = re.compile(
-    r"\b(?:(?:het|mijn|de|zijn|haar)\s+)?(?:antwoord(?:en)?|verwijs\w*|zie)\s+(?:\w+\s+){0,4}?"
-    r"(?:op\s+|naar\s+|in\s+)?(?:(de|mijn|uw|het|zijn|haar)\s+)?"
+    r"(?:\b(?:(?:het|mijn|de|zijn|haar)\s+)?(?:antwoord(?:en)?|verwijs\w*|zie)\s+(?:\w+\s+){0,4}?"
+    r"(?:op\s+|naar\s+|in\s+)?|\(\s*)(?:(de|mijn|uw|het|zijn|haar)\s+)?"
     r"((?:schriftelijke\s+|parlementaire\s+|mondelinge\s+)*)(?:vraag|vragen|interpellatie)\s+"
     r"(?:(?:nr\.?|n°|n\?|nummer)\s*)?(\d{1,2}(?:\.\d{3})+|\d{1,6})(?![\d,])",
     re.IGNORECASE,
 )
-_DATE_NEAR = re.compile(
-    r"^[^.;]{0,80}?\b(?:van|op|d\.d\.|gesteld\s+op)\s+(\d{1,2}\s+[a-z]+\s+\d{4})", re.IGNORECASE
-)
+_DATE_NEAR = re.compile(r"^[^.;]{0,80}?\b(?:van|op|d\.d\.|gesteld\s+op)\s+(\d{1,2}\s+[a-z]+\s+\d{4})", re.IGNORECASE)
 _OFFICE = (
     r"((?i:(?:vice-?\s*)?eerste\s*minister|(?:minister|staatssecretaris)\s+(?:van|voor)\s+[^,.;()]+?"
-    r"|minister\s+belast\s+met\s+[^,.;()]+?))(?=\s*[,.;()]|\s+(?:en|in|op|over|betreffende|inzake)\s|$)"
+    r"|minister\s+belast\s+met\s+[^,.;()]+?))(?=\s*[,.;()]|\s+(?:in|op|over|betreffende|inzake)\s|$)"
 )
 _ADDRESSEE = re.compile(
     r"^[^.;]{0,160}?\b(?:gesteld\s+)?aan\s+(?:de\s+heer\s+|mevrouw\s+|de\s+|mijn\s+collega,?\s+)?"
@@ -220,6 +216,7 @@ _ASKER = re.compile(
 _SAME_ASKER = re.compile(
     r"^[^.;]{0,160}?\b(?:(?:gesteld\s+)?door|van|aan)\s+(?:het(?:zelfde)?\s+geachte\s+lid|uzelf)", re.IGNORECASE
 )
+_OFFICE_ANY = re.compile(r"\b" + _OFFICE)
 _OFFICE_BEFORE = re.compile(r"\bvan\s+(?:de\s+)?" + _OFFICE)
 _MINE = re.compile(r"\bmijn\s+antwoord|\bik\s+(?:heb\s+)?(?:geantwoord|verwees)", re.IGNORECASE)
 _ORAL = re.compile(
@@ -238,12 +235,16 @@ def other_questions(text: str) -> tuple[OtherQuestion, ...]:
         date_m = _DATE_NEAR.match(after)
         # the office before the number ("het antwoord van de eerste minister op vraag nr. 205") or after it
         addressee_m = _OFFICE_BEFORE.search(text, m.start(), m.start(3)) or _ADDRESSEE.match(after)
+        if addressee_m is None and text[m.start()] == "(":
+            # "Er wordt verwezen naar de minister van Binnenlandse Zaken (vraag nr. 1983 van 17 februari 2017)":
+            # the question as sent on to the office named before the bracket
+            addressee_m = next(reversed(list(_OFFICE_ANY.finditer(text, max(0, m.start() - 200), m.start()))), None)
         asker_m = _ASKER.match(after)
         explicit = int(number) > 40 or "schriftelijk" in kinds or "parlementair" in kinds
         if not (explicit or date_m or addressee_m or asker_m):
             continue  # "het antwoord op (uw) vraag (nr.) 3": a part of this document
         ends = [m.end()] + [x.end() + m.end() for x in (date_m, asker_m) if x]
-        if addressee_m is not None and addressee_m.re is _ADDRESSEE:
+        if addressee_m is not None and addressee_m.re is _ADDRESSEE:  # the words after the number: shown too
             ends.append(addressee_m.end() + m.end())
         found = OtherQuestion(
             text=fold(text[m.start() : max(ends)]).strip(" ,;(")[:OTHER_TEXT_MAX],

@@ -110,10 +110,13 @@ def training_set(app: Assistant, exclude: set[str], n: int, seed: int = 7) -> tu
         cos, kw = scores_for(app, snap, doc, vector, text.terms(query), bm)
         labels, rows = part_features(doc, cos, kw)
         gold = doc.resolve(part.label)
-        for lab, row in zip(labels, rows, strict=True):
-            resolved = doc.resolve(lab)
-            xs.append(row)
-            ys.append(float(lab == part.label or (resolved is not None and resolved is gold)))
+        # the part and those answered by the same text are right; a document whose one answer serves every part
+        # ("whole") teaches nothing about choosing among them
+        truth = [float(lab == part.label or doc.resolve(lab) == gold) for lab in labels]
+        if all(truth):
+            continue
+        xs += list(rows)
+        ys += truth
     return np.array(xs), np.array(ys)
 
 

@@ -125,18 +125,22 @@ def main() -> None:
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--questions", type=Path, required=True)
     ap.add_argument("--train", type=int, default=3000)
-    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=None, help="write the model and the per-case outcomes here (JSON)")
+    ap.add_argument("--drop", nargs="*", default=[], choices=FEATURES, help="features left out (set to 0)")
     args = ap.parse_args()
     go_offline()
     app = Assistant.open(Settings.from_env(), index_dir=args.index)
     snap = app.retriever.snapshot
     cases, _ = load_cases(args.questions, snap.docs)
     dev_docs = {d for c in cases for d, _ in c.gold}
+    dropped = [FEATURES.index(f) for f in args.drop]
     x, y = training_set(app, dev_docs, args.train)
+    x[:, dropped] = 0.0
     model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
     print("trained on", len(y), "rows,", int(y.sum()), "positives; weights:")
     print(json.dumps(dict(zip(FEATURES, np.round(model.coef_[0], 3).tolist(), strict=True))))
 
+    per_case: dict[str, dict[str, list[float]]] = {}
     base = {"hit1": 0, "rr": 0.0, "facts": 0}
     new = {"hit1": 0, "rr": 0.0, "facts": 0}
     answerable = 0
@@ -160,6 +164,7 @@ def main() -> None:
         bm = snap.keywords.scores(text.terms(case.question))
         cos, kw = scores_for(app, snap, top_doc, vector, text.terms(case.question), bm)
         labels, rows = part_features(top_doc, cos, kw)
+        rows[:, dropped] = 0.0
         order = [labels[i] for i in np.argsort(-model.decision_function(rows), kind="stable")]
         reranked = [(top_doc.doc_id, lab) for lab in order] + [r for r in ranked if r[0] != top_doc.doc_id]
         for name, lst, first in (
@@ -171,6 +176,11 @@ def main() -> None:
             m["rr"] += next((1 / (i + 1) for i, r in enumerate(lst[:10]) if r in gold), 0.0)
             shown = compose(case.question, Retrieval((first,))).hits[0].shown_text if first else ""
             m["facts"] += has_facts(shown, case.facts)
+            per_case.setdefault(case.id, {})[name] = [
+                float(lst[0] in gold),
+                next((1 / (i + 1) for i, r in enumerate(lst[:10]) if r in gold), 0.0),
+                float(has_facts(shown, case.facts)),
+            ]
     for name, m in (("current ranking", base), ("re-ranked top document", new)):
         print(
             f"{name}: part_hit1 {m['hit1'] / answerable:.3f} part_mrr10 {m['rr'] / answerable:.3f} "

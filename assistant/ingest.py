@@ -1,8 +1,10 @@
 """Files in, index out: parse, chunk, embed what changed, store, and rebuild the keyword side.
 
 Idempotent by fingerprint: an unchanged document is not embedded again; a changed one replaces its chunks and
-leaves none stale. A document is recorded as ingested only after all its chunks are stored, so an interrupted
-run resumes cleanly. Bad files are reported in the result and never stop the others.
+leaves none stale, and a chunk (or document context) whose text did not change keeps its stored vector, so a
+parser change that only adds fields to the parts re-embeds nothing. A document is recorded as ingested only after
+all its chunks are stored, so an interrupted run resumes cleanly. Bad files are reported in the result and never
+stop the others.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from assistant.chunk import Chunk, chunk_document, context_text, fingerprint
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import NothingToIngestError, ParseError
-from assistant.index import Index, Manifest
+from assistant.index import Index, Manifest, VectorStore
 from assistant.index.docs import now_iso
 from assistant.parse import FieldMap, read_paths
 from assistant.types import Document
@@ -35,6 +38,8 @@ class IngestReport:
     docs_unchanged: int = 0
     parts_embedded: int = 0
     chunks_embedded: int = 0
+    chunks_reused: int = 0
+    """Chunks of changed documents whose text was unchanged: stored again with their old vector."""
     contexts_embedded: int = 0
     stale_removed: int = 0
     failures: list[ParseError] = field(default_factory=list)
@@ -58,7 +63,7 @@ class IngestReport:
         return (
             f"{self.docs_seen} documents: {self.docs_new} new, {self.docs_changed} changed, "
             f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks and {self.contexts_embedded} document "
-            f"contexts embedded, "
+            f"contexts embedded, {self.chunks_reused} unchanged chunks kept their vectors, "
             f"{self.stale_removed} stale removed; "
             f"{len(self.failures)} file(s) or record(s) failed; {self.seconds:.1f} s{rate}"
         )
@@ -160,11 +165,16 @@ def _embed_and_store(
         nonlocal docs_done
         if not pending:
             return
+        old = _unchanged_vectors(index.parts, [c for _, c in pending])
+        new = [i for i, (_, c) in enumerate(pending) if c.chunk_id not in old]
         t = time.perf_counter()
-        vectors = embedder.embed_passages([c.text for _, c in pending])
+        fresh = embedder.embed_passages([pending[i][1].text for i in new]) if new else None
         report.embed_seconds += time.perf_counter() - t
+        by_row = dict(zip(new, fresh, strict=True)) if fresh is not None else {}
+        vectors = np.vstack([by_row[i] if i in by_row else old[c.chunk_id] for i, (_, c) in enumerate(pending)])
         index.store_chunks(pending, vectors)
-        report.chunks_embedded += len(pending)
+        report.chunks_embedded += len(new)
+        report.chunks_reused += len(pending) - len(new)
         for doc, _ in pending:
             remaining[doc.doc_id] -= 1
             if remaining[doc.doc_id] == 0:
@@ -193,6 +203,12 @@ def _embed_and_store(
     bar.close()
 
 
+def _unchanged_vectors(store: VectorStore, chunks: list[Chunk]) -> dict[str, np.ndarray]:
+    """The stored vectors of those chunks whose stored text is the chunk's text (by chunk id)."""
+    texts = {c.chunk_id: c.text for c in chunks}
+    return {entry.id: vector for entry, vector in store.entries(list(texts)) if entry.text == texts.get(entry.id)}
+
+
 def _embed_contexts(
     index: Index, docs: list[Document], embedder: Embedder, report: IngestReport, progress: bool
 ) -> None:
@@ -201,10 +217,15 @@ def _embed_contexts(
     for start in range(0, len(docs), BATCH_CHUNKS):
         batch = docs[start : start + BATCH_CHUNKS]
         texts = [context_text(d) for d in batch]
+        wanted = {d.doc_id: text for d, text in zip(batch, texts, strict=True)}
+        old = {e.id: v for e, v in index.contexts.entries(list(wanted)) if e.text == wanted.get(e.id)}
+        new = [i for i, d in enumerate(batch) if d.doc_id not in old]
         t = time.perf_counter()
-        vectors = embedder.embed_passages(texts)
+        fresh = embedder.embed_passages([texts[i] for i in new]) if new else None
         report.embed_seconds += time.perf_counter() - t
+        by_row = dict(zip(new, fresh, strict=True)) if fresh is not None else {}
+        vectors = np.vstack([by_row[i] if i in by_row else old[d.doc_id] for i, d in enumerate(batch)])
         index.store_contexts(batch, texts, vectors)
-        report.contexts_embedded += len(batch)
+        report.contexts_embedded += len(new)
         bar.update(len(batch))
     bar.close()

@@ -85,6 +85,10 @@ def format_document(doc: Document) -> str:
             # a number answered through its items: the items follow, each with its answer
             if p.ref_kind != "items" and resolved is not None and resolved.label != p.label and resolved.answer:
                 lines.append(_wrap(f"[vraag {resolved.label}] {resolved.answer}", "    "))
+        if p.see:
+            lines.append(f"  -> verwijst ook naar vraag {', '.join(p.see)}")
+        for other in p.elsewhere:
+            lines.append(f"  -> verwijst naar een andere {other.describe()}")
         if not p.answer and not note:
             lines.append("  (geen antwoord)")
     return "\n".join(lines)

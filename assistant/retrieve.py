@@ -14,10 +14,11 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant import fusion, text
+from assistant.crossref import Directory
 from assistant.embed import Embedder
 from assistant.filters import FIELD_KEYS, Filters, date_number
 from assistant.index import Index, KeywordIndex
-from assistant.types import Citation, Document, Evidence, Hit, PartKey, Retrieval
+from assistant.types import Citation, Document, Evidence, Hit, OtherQuestion, PartKey, Pointer, Quote, Retrieval
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["scores", "rrf"]
@@ -93,6 +94,14 @@ class Snapshot:
     contexts: dict[str, np.ndarray] = field(default_factory=dict)
     """Document context vectors fetched so far (the store is asked once per document, not once per question)."""
     part_vectors: dict[PartKey, np.ndarray] = field(default_factory=dict)
+    _directory: Directory | None = None
+
+    @property
+    def directory(self) -> Directory:
+        """The documents by date and number, for references to other questions (built on first use)."""
+        if self._directory is None:
+            self._directory = Directory(self.docs.values())
+        return self._directory
 
     @classmethod
     def build(cls, docs: dict[str, Document], keywords: KeywordIndex, generation: int = 0) -> Snapshot:
@@ -275,7 +284,7 @@ class Retriever:
         hits: list[Hit] = []
         for r in self._rank(snap, question, terms, f, top_k, language=lang):
             doc = snap.docs.get(r.key.doc_id)
-            hit = make_hit(doc, r.key.label, r.score, r.dense) if doc is not None else None
+            hit = make_hit(doc, r.key.label, r.score, r.dense, snap.directory) if doc is not None else None
             if hit is not None:
                 hits.append(hit)
         evidence = self.evidence(question, hits[0] if hits else None, terms, snap, lang)
@@ -292,11 +301,20 @@ def coverage(keywords: KeywordIndex, terms: list[str], doc: Document) -> float |
     return sum(keywords.idf(t) for t in wanted & present) / total if total else None
 
 
-def make_hit(doc: Document, label: str, score: float, similarity: float | None = None) -> Hit | None:
+def make_hit(
+    doc: Document, label: str, score: float, similarity: float | None = None, directory: Directory | None = None
+) -> Hit | None:
+    """The hit for a part: its citation, the answer text it resolves to, the text of the parts that answer points
+    to and, with a `directory`, the indexed documents of the questions it points to elsewhere."""
     part = doc.part(label)
     if part is None:
         return None
     resolved = doc.resolve(label)
+    speaker = resolved if resolved is not None and resolved.answer else part
+    quotes = tuple(
+        Quote(other, shown) for other in speaker.see if other != label and (shown := doc.answer_for(other).strip())
+    )
+    pointers = tuple(_pointer(q, doc, directory) for q in speaker.elsewhere)
     # a number answered through its items shows every item's answer: it is no reference to one other part
     referred = part.ref and part.ref_kind != "items"
     via = resolved.label if referred and resolved is not None and resolved.label != label else None
@@ -310,5 +328,16 @@ def make_hit(doc: Document, label: str, score: float, similarity: float | None =
         via_ref=via,
     )
     return Hit(
-        citation=citation, score=score, question=part.question, answer=doc.answer_for(label), similarity=similarity
+        citation=citation,
+        score=score,
+        question=part.question,
+        answer=doc.answer_for(label),
+        similarity=similarity,
+        quotes=quotes,
+        pointers=pointers,
     )
+
+
+def _pointer(question: OtherQuestion, source: Document, directory: Directory | None) -> Pointer:
+    found = directory.find(question, source) if directory is not None else None
+    return Pointer(question, found.doc_id, found.title) if found is not None else Pointer(question)

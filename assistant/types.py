@@ -15,6 +15,60 @@ Span = tuple[int, int]
 RefKind = Literal["reference", "joint", "items", "whole"]
 
 
+@dataclass(frozen=True)
+class OtherQuestion:
+    """A question in another document that an answer points to: "het antwoord op de vraag nr. 205 van 30 januari
+    2017 gesteld aan de heer Charles Michel, eerste minister". Each field as far as the answer says it."""
+
+    text: str
+    """The pointing words as the answer has them (whitespace folded, clipped)."""
+    number: str | None = None
+    """The question's own number ("205"), as written without thousands dots."""
+    date: str | None = None
+    """ISO date the answer gives with the question (its filing date, in the Belgian Chamber's usage)."""
+    addressee: str | None = None
+    """Whom it was put to, as the answer names the office ("eerste minister", "minister van Defensie")."""
+    asker: str | None = None
+    """Who asked it, where the answer names someone ("Barbara Pas")."""
+    same_asker: bool = False
+    """The answer says the same member asked it ("eveneens gesteld door het geachte lid")."""
+    same_minister: bool = False
+    """The answering minister says it answered that question too ("mijn antwoord op ..."): same department."""
+    oral: bool = False
+    """An oral question or a committee debate (Integraal Verslag, CRIV): never a written question in the index."""
+
+    def describe(self) -> str:
+        """ "vraag nr. 205 van 30 januari 2017 aan de eerste minister" from the fields that are known."""
+        bits = ["mondelinge vraag" if self.oral else "vraag"]
+        if self.number:
+            bits.append(f"nr. {self.number}")
+        if self.date:
+            bits.append(f"van {dutch_long_date(self.date)}")
+        if self.asker:
+            bits.append(f"van {self.asker}")
+        elif self.same_asker:
+            bits.append("van hetzelfde Kamerlid")
+        if self.addressee:
+            bits.append(f"aan de {self.addressee}")
+        return " ".join(bits)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OtherQuestion:
+        return cls(**data)
+
+
+_MONTH_NAMES = "januari februari maart april mei juni juli augustus september oktober november december".split()
+
+
+def dutch_long_date(iso: str) -> str:
+    """ "2017-01-30" -> "30 januari 2017" (the ISO text itself when it is not a full date)."""
+    try:
+        year, month, day = (int(x) for x in iso.split("-"))
+        return f"{day} {_MONTH_NAMES[month - 1]} {year}"
+    except (ValueError, IndexError):
+        return iso
+
+
 class PartKey(NamedTuple):
     """A part of a document: ("sv_2024_0213", "3e"); written "sv_2024_0213#3e" where a string is needed."""
 
@@ -45,6 +99,11 @@ class Part:
     answered through its lettered items), "whole" (an unnumbered answer answers every part)."""
     question_span: Span | None = None
     answer_span: Span | None = None
+    see: tuple[str, ...] = ()
+    """Other parts of the document that this part's own text points to while saying more ("Zoals vermeld in het
+    antwoord op vraag 3, ..."; "mijn antwoord op de derde vraag"): shown after its own text."""
+    elsewhere: tuple[OtherQuestion, ...] = ()
+    """Questions in other documents that its text points to ("het antwoord op vraag nr. 205 van ...")."""
 
     @property
     def number(self) -> int:
@@ -52,7 +111,12 @@ class Part:
         return int(digits) if digits else 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        # fields added later appear only when set, so parts parsed before them keep their exact JSON
+        for key in OPTIONAL_PART_FIELDS:
+            if not d[key]:
+                del d[key]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Part:
@@ -60,7 +124,12 @@ class Part:
         for key in ("question_span", "answer_span"):
             if d.get(key) is not None:
                 d[key] = tuple(d[key])
+        d["see"] = tuple(d.get("see", ()))
+        d["elsewhere"] = tuple(OtherQuestion.from_dict(o) for o in d.get("elsewhere", ()))
         return cls(**d)
+
+
+OPTIONAL_PART_FIELDS = ("see", "elsewhere")
 
 
 OPTIONAL_DOCUMENT_FIELDS = ("addressee", "answer_date", "numbers")
@@ -188,6 +257,36 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The text of another part of the same document that a hit's answer points to ("zoals vermeld in het antwoord
+    op vraag 3"), shown after the hit's own text."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A question of another document that a hit's answer points to, and the indexed document it was found as
+    (`doc_id` None: no document of the index matches what the answer says of it)."""
+
+    question: OtherQuestion
+    doc_id: str | None = None
+    title: str | None = None
+
+    def line(self) -> str:
+        """ "Verwijst naar vraag nr. 205 van 30 januari 2017 aan de eerste minister: <title> (185836)." or "...: niet
+        gevonden in de index." """
+        head = f"Verwijst naar een andere {self.question.describe()}"
+        if self.doc_id is None:
+            return f"{head}: niet gevonden in de index."
+        return f"{head}: {self.title} ({self.doc_id})."
+
+
+QUOTE_HEAD = "uit het antwoord op vraag {label}:"
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved part with its score and the answer text a reader should see."""
 
@@ -199,10 +298,23 @@ class Hit:
     """Offsets into `answer` of the sentences that best match the question."""
     similarity: float | None = None
     """Cosine similarity of the question to the part's best chunk, when dense search found it."""
+    quotes: tuple[Quote, ...] = ()
+    """Other parts of the document that `answer` points to while saying more, shown after it."""
+    pointers: tuple[Pointer, ...] = ()
+    """Questions of other documents that `answer` points to."""
 
     @property
     def key(self) -> PartKey:
         return PartKey(self.citation.doc_id, self.citation.part)
+
+    @property
+    def shown_text(self) -> str:
+        """Everything the reader is shown as this hit's answer: its own text, then each quoted part after "uit het
+        antwoord op vraag 3:", then a line per question of another document. What fact recall is scored on."""
+        blocks = [self.answer]
+        blocks += [f"{QUOTE_HEAD.format(label=q.label)}\n{q.text}" for q in self.quotes]
+        blocks += [p.line() for p in self.pointers]
+        return "\n\n".join(b for b in blocks if b)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -106,6 +106,23 @@ def test_changed_document_replaces_its_parts(tmp_path: Path, fake_embedder: Fake
     assert index.document("doc").answer_for("1") == "Nieuw een."  # type: ignore[union-attr]
 
 
+def test_changed_document_embeds_only_the_chunks_whose_text_changed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "doc.txt").write_text("Titel - X\n\n1. Een?\n2. Twee?\n1. Antwoord een.\n2. Antwoord twee.\n", "utf-8")
+    emb = CountingEmbedder()
+    _ingest([src], tmp_path / "idx", emb)
+    before = emb.passages
+    (src / "doc.txt").write_text("Titel - X\n\n1. Een?\n2. Twee?\n1. Antwoord een.\n2. Nu anders.\n", "utf-8")
+    report, _ = _ingest([src], tmp_path / "idx", emb)
+    assert (report.docs_changed, report.chunks_embedded, report.chunks_reused, report.contexts_embedded) == (1, 1, 1, 0)
+    assert emb.passages == before + 1
+    index = Index.open_existing(tmp_path / "idx")
+    for entry, vector in index.parts.entries(["doc#1", "doc#2"]):  # each kept or new vector is its own text's
+        assert vector == pytest.approx(FakeEmbedder().embed_passages([entry.text])[0])
+    assert index.document("doc").answer_for("2") == "Nu anders."  # type: ignore[union-attr]
+
+
 def test_bad_file_reported_rest_ingested(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     src = tmp_path / "src"
     shutil.copytree(CORPUS, src)

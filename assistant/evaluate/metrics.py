@@ -29,6 +29,7 @@ class Outcome:
     parts: list[tuple[str, str]] = field(default_factory=list)
     docs: list[str] = field(default_factory=list)
     first_text: str = ""
+    """Everything shown as the first answer: the top part's text, then the parts it points to (Hit.shown_text)."""
     abstained: bool = False
     seconds: float = 0.0
     top_similarity: float | None = None

@@ -35,7 +35,7 @@ def outcome_from_answer(case: Case, answer: Answer, hits: Sequence[Hit], seconds
     for d, _ in ranked:
         if d not in docs:
             docs.append(d)
-    first = answer.hits[0].answer if answer.hits else ""
+    first = answer.hits[0].shown_text if answer.hits else ""
     return Outcome(case, ranked, docs, first, answer.abstained, seconds, answer.evidence.similarity)
 
 
@@ -147,7 +147,7 @@ def conversation_reply(answer: Answer, hits: Sequence[Hit] = ()) -> Any:
     query = answer.resolved.query if answer.resolved is not None else ""
     return Reply(
         () if answer.abstained else shown + rest,
-        answer.hits[0].answer if answer.hits else "",
+        answer.hits[0].shown_text if answer.hits else "",
         answer.abstained,
         query if query != answer.question else "",
         () if answer.abstained else shown,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.parse.clean import fold
 from assistant.parse.numbering import complement
-from assistant.parse.references import reference_target
+from assistant.parse.references import mark_mentions, reference_target
 from assistant.parse.tk_header import AH_LINE, TOELICHTING, UITSTEL, ZNUMBER, ZNUMBER_LINE, read_header
 from assistant.parse.tk_pages import A_LABEL, NUMBERED_LINE, Q_LABEL, a_label_ok, join_lines, strip_furniture
 from assistant.types import Document, Part, RefKind, Span
@@ -338,7 +338,7 @@ def _parts(
                 answer_span=own,
             )
         )
-    return parts
+    return mark_mentions(parts)
 
 
 def _trim(text: str, span: Span) -> Span:

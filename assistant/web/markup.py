@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from assistant.answer import Answer
-from assistant.types import Citation, Hit, Span
+from assistant.types import QUOTE_HEAD, Citation, Hit, Pointer, Quote, Span
 from assistant.web.views import Similar, source_path
 
 CLIP = 1_500
@@ -125,6 +125,26 @@ def doc_head(c: Citation) -> str:
     )
 
 
+def quote_html(citation: Citation, quote: Quote) -> str:
+    """Another part of the document that the answer points to: "uit het antwoord op vraag 3:" and its text."""
+    href = escape(source_path(citation.doc_id, quote.label))
+    head = QUOTE_HEAD.format(label=quote.label)
+    return (
+        f'<p class="pqa-ref"><a class="pqa-link" href="{href}">{escape(head)}</a></p>'
+        f'<blockquote class="pqa-a pqa-quote">{marked(quote.text)}</blockquote>'
+    )
+
+
+def pointer_html(pointer: Pointer) -> str:
+    """A question of another document that the answer points to: linked where the index has it, else said so."""
+    what = f"Verwijst naar een andere {pointer.question.describe()}"
+    if pointer.doc_id is None:
+        return f'<p class="pqa-ref pqa-elsewhere">{escape(what)}: niet gevonden in de index.</p>'
+    href = escape(source_path(pointer.doc_id))
+    title = escape(f"{pointer.title} ({pointer.doc_id})")
+    return f'<p class="pqa-ref pqa-elsewhere">{escape(what)}: <a class="pqa-link" href="{href}">{title}</a></p>'
+
+
 @dataclass
 class Shown:
     """What one chat answer has shown so far: each paragraph's first place, so none is shown twice."""
@@ -193,7 +213,8 @@ def hit_html(hit: Hit, shown: Shown, shown_parts: set[str]) -> str:
     head = f'<p class="pqa-q">{part_link(c, hit.highlights, w=w)} {question}</p>'
     if c.via_ref and c.via_ref in shown_parts:
         return f'<div class="pqa-hit">{head}{ref_line(hit, w)}</div>'
-    return f'<div class="pqa-hit">{head}{ref_line(hit, w)}{body_html(hit, shown)}</div>'
+    others = "".join(quote_html(c, q) for q in hit.quotes) + "".join(pointer_html(p) for p in hit.pointers)
+    return f'<div class="pqa-hit">{head}{ref_line(hit, w)}{body_html(hit, shown)}{others}</div>'
 
 
 def doc_html(hits: Sequence[Hit], shown: Shown) -> str:

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant import text
+from assistant.filters import ActiveFilter, Resolved
 from assistant.types import Evidence, Hit, Retrieval, Span
 
 NO_ANSWER = "Ik vond geen antwoord op deze vraag in de schriftelijke vragen."
+FOUND_WITHOUT = "Zonder die filters is er wel een antwoord: zoek opnieuw zonder filters."
+NOT_FOUND_WITHOUT = "Ook zonder filters vond ik geen antwoord."
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ class Answer:
     """What retrieval found about the question as a whole (similarity, coverage, unknown words)."""
     resolved: Any = None
     """For a question asked in a conversation: the followup.Resolved it was searched as (what was understood)."""
+    filters: tuple[ActiveFilter, ...] = ()
+    """The filters applied, each as given and as the known values it was resolved to."""
+    found_without_filters: bool | None = None
+    """For an answer that found nothing under its filters: whether the question is answered without them (None:
+    no filters, or an answer was found)."""
 
     @property
     def understood(self) -> str:
@@ -90,6 +98,8 @@ class Answer:
             "answers": [h.to_dict() for h in self.hits[: self.primary_count]],
             "related": [h.to_dict() for h in self.hits[self.primary_count :]],
             "suggestions": [h.to_dict() for h in self.suggestions],
+            "filters": [f.to_dict() for f in self.filters],
+            "found_without_filters": self.found_without_filters,
         }
 
 
@@ -119,6 +129,20 @@ def no_answer(evidence: Evidence) -> str:
         return NO_ANSWER
     words = ", ".join(f"'{w}'" for w in evidence.unknown_words)
     return f"{NO_ANSWER} Geen enkele vraag of antwoord vermeldt {words}."
+
+
+def with_filters(answer: Answer, filters: Resolved, found_without: bool | None) -> Answer:
+    """The answer with the filters it was found under; a 'not found' names them and says whether the question is
+    answered without them."""
+    if not answer.abstained or not filters.active:
+        return replace(answer, filters=filters.active, found_without_filters=None)
+    named = f"met deze filters: {filters.describe()}"
+    if NO_ANSWER in answer.message:
+        message = answer.message.replace(NO_ANSWER, f"{NO_ANSWER[:-1]} {named}.", 1)
+    else:
+        message = f"{answer.message} ({named[0].upper()}{named[1:]}.)"
+    message += " " + (FOUND_WITHOUT if found_without else NOT_FOUND_WITHOUT)
+    return replace(answer, filters=filters.active, found_without_filters=found_without, message=message)
 
 
 def compose(question: str, retrieval: Retrieval, policy: AbstainPolicy = NEVER) -> Answer:

@@ -105,7 +105,11 @@ def test_ask_abstains_plainly_with_suggestions(retriever: Assistant) -> None:
         ({"question": "x" * 2001}, 422, "De vraag is te lang: 2001 tekens, maximaal 2000"),
         ({"question": FIETS, "filters": {"ministre": "x"}}, 400, "Onbekende filter 'ministre'"),
         ({"question": FIETS, "filters": {"ministre": "x"}}, 400, "Unknown filter 'ministre'"),
-        ({"question": FIETS, "filters": {"date_from": "2.3.2023"}}, 400, "Ongeldige datum voor date_from"),
+        (
+            {"question": FIETS, "filters": {"date_from": "2.3.2023"}},
+            400,
+            "Ongeldige datum voor Gesteld vanaf (date_from)",
+        ),
         ({"question": FIETS, "filters": {"date_to": "2023-02-30"}}, 400, "Invalid date for date_to"),
         ({"question": FIETS, "filters": {"date_from": "2024-01-01", "date_to": "2023-01-01"}}, 400, "ligt na"),
         ({"question": FIETS, "top_k": 0}, 422, "Ongeldige invoer in top_k"),
@@ -336,7 +340,12 @@ def test_chat_reply_uses_the_filters_from_the_form(retriever: Assistant) -> None
 @pytest.mark.parametrize(
     ("question", "date_from", "message"),
     [
-        (FIETS, "vorig jaar", "Ongeldige datum voor date_from: &#x27;vorig jaar&#x27;; gebruik JJJJ-MM-DD"),
+        (
+            FIETS,
+            "vorig jaar",
+            "Ongeldige datum voor Gesteld vanaf (date_from): &#x27;vorig jaar&#x27;; gebruik JJJJ-MM-DD",
+        ),
+        (FIETS, "31-02-2023", "Ongeldige datum voor Gesteld vanaf (date_from): &#x27;31-02-2023&#x27;"),
         ("x" * 2001, "", "De vraag is te lang"),
     ],
 )

@@ -6,14 +6,16 @@ document text. An AssistantError becomes a chat message here (this is an edge); 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import gradio as gr
 
 from assistant.answer import AbstainPolicy
 from assistant.application import Assistant
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 from assistant.types import Document
 from assistant.web import views
 from assistant.web.markup import answer_html, message_html, similar_html
@@ -38,6 +40,10 @@ CSS = """
 .pqa-a mark { background: #fff3a3; color: inherit; padding: 0 .1em; }
 .pqa-related { margin: 1rem 0 .4rem; font-weight: 700; text-transform: uppercase; font-size: .8em; opacity: .75; }
 .pqa-meta { margin: 0 0 .4rem; opacity: .75; font-size: .9em; }
+.pqa-draft-part { margin: 0 0 1.2rem; }
+.pqa-draft-q { margin: .6rem 0 .4rem; padding: .3rem .6rem; border-radius: 4px; background: #f3f4f6; }
+.pqa-sim { margin: .4rem 0 .1rem; font-size: .85em; font-weight: 600; opacity: .8; }
+.pqa-none { margin: 0 0 .4rem; font-style: italic; opacity: .8; }
 .pqa-understood { margin: 0 0 .6rem; padding: .3rem .6rem; border-radius: 4px; background: #eef4ff; font-size: .92em; }
 """
 
@@ -52,16 +58,50 @@ def theme() -> gr.themes.Base:
     )
 
 
-def form_filters(minister: str, department: str, party: str, date_from: str, date_to: str) -> dict[str, str]:
+_DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+
+
+def form_date(value: str) -> str:
+    """A date as typed in the form, as ISO: "2023-03-02" stays, "2-3-2023", "02/03/2023" and "2.3.2023" (day
+    first, as Belgians write it) become "2023-03-02"; anything else is left for the filter check to refuse."""
+    value = value.strip()
+    m = _DAY_FIRST.fullmatch(value)
+    if m:
+        day, month, year = (int(g) for g in m.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return value
+    return value
+
+
+def form_filters(
+    minister: str, department: str, party: str, date_from: str, date_to: str, asker: str = ""
+) -> dict[str, str]:
     """The filter widgets' values as API filters; an empty widget filters nothing."""
     given = {
         "minister": minister,
         "department": department,
         "party": party,
-        "date_from": date_from,
-        "date_to": date_to,
+        "asker": asker,
+        "date_from": form_date(date_from or ""),
+        "date_to": form_date(date_to or ""),
     }
     return {k: v.strip() for k, v in given.items() if v and v.strip()}
+
+
+def filters_note(get: Getter, filters: dict[str, str]) -> str:
+    """The line under the filters: what each set filter was resolved to ("fractie 'open vld' (Open VLD)"), or
+    what is wrong with one and the closest known values."""
+    if not filters:
+        return ""
+    try:
+        resolved = get().resolve_filters(filters)
+    except ConfigError as err:
+        return f"**Filter:** {err}"
+    except AssistantError:
+        return ""
+    return f"**Actieve filters:** {resolved.describe()}"
 
 
 Turns = list[dict[str, Any]]
@@ -96,19 +136,26 @@ def converse(
 def earlier(get: Getter, draft: str) -> str:
     """The "Eerder gesteld?" results as HTML, or the message of an AssistantError."""
     try:
-        return similar_html(views.similar(get(), draft, top_k=5))
+        return similar_html(views.similar(get(), draft))
     except AssistantError as err:
         return message_html(str(err))
 
 
-def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
+def _dropdown(label: str, values: Sequence[str], every: str, elem_id: str) -> gr.Dropdown:
+    # Typing filters the list; a typed value that is not in it is resolved loosely (filters.FilterValues).
     return gr.Dropdown(
         choices=[(every, ALL), *((v, v) for v in values)],
         value=ALL,
         label=label,
         visible=bool(values),
         filterable=True,
+        allow_custom_value=True,
+        elem_id=elem_id,
     )
+
+
+FOUND_NOTHING_WITH_FILTERS = "met deze filters:"
+"""In the reply that found nothing under active filters (answer.with_filters): shows "Zoek zonder filters"."""
 
 
 def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
@@ -135,12 +182,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         minister: str,
         department: str,
         party: str,
+        asker: str,
         date_from: str,
         date_to: str,
     ) -> Shown:
         if not (question or "").strip():
             return history, "", turns, gr.update()
-        filters = form_filters(minister, department, party, date_from, date_to)
+        filters = form_filters(minister, department, party, date_from, date_to, asker)
         return answered(question, history, turns, filters, alone=False)
 
     def reask(
@@ -149,12 +197,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         minister: str,
         department: str,
         party: str,
+        asker: str,
         date_from: str,
         date_to: str,
     ) -> Shown:
         if not turns:
             return history, "", turns, gr.update(visible=False)
-        filters = form_filters(minister, department, party, date_from, date_to)
+        filters = form_filters(minister, department, party, date_from, date_to, asker)
         return answered(turns[-1]["question"], history, turns, filters, alone=True)
 
     def restart() -> Shown:
@@ -162,6 +211,21 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
 
     def search_earlier(draft: str) -> str:
         return earlier(get, draft)
+
+    def note(minister: str, department: str, party: str, asker: str, date_from: str, date_to: str) -> str:
+        return filters_note(get, form_filters(minister, department, party, date_from, date_to, asker))
+
+    def offer_unfiltered(history: list[dict[str, str]]) -> Any:
+        last = history[-1]["content"] if history and history[-1].get("role") == "assistant" else ""
+        return gr.update(visible=FOUND_NOTHING_WITH_FILTERS in str(last))
+
+    def unfiltered(history: list[dict[str, str]], turns: Turns) -> tuple[Any, ...]:
+        """The last question again without the filters (in the same conversation), the filters emptied."""
+        cleared = (ALL, ALL, ALL, ALL, "", "")
+        if not turns:
+            return (history, "", turns, gr.update(visible=False), *cleared, "", gr.update(visible=False))
+        shown = answered(turns[-1]["question"], history, turns[:-1], {}, alone=False)
+        return (*shown, *cleared, "", gr.update(visible=False))
 
     with gr.Blocks(title="Parlement Q&A - schriftelijke vragen") as demo:
         gr.Markdown(
@@ -199,25 +263,54 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                 )
                 ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="pqa-ask")
             gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Voorbeeldvragen")
-            with gr.Accordion("Filters", open=False):
+            with gr.Accordion("Filters", open=False, elem_id="pqa-filters"):
                 with gr.Row():
-                    minister = _dropdown("Minister", views.choices(docs, "minister"), "Alle ministers")
-                    department = _dropdown("Departement", views.choices(docs, "department"), "Alle departementen")
-                    party = _dropdown("Fractie van de vraagsteller", views.choices(docs, "party"), "Alle fracties")
+                    minister = _dropdown(
+                        "Minister", views.choices(docs, "minister"), "Alle ministers", "pqa-f-minister"
+                    )
+                    department = _dropdown(
+                        "Departement", views.choices(docs, "department"), "Alle departementen", "pqa-f-department"
+                    )
                 with gr.Row():
-                    date_from = gr.Textbox(label="Gesteld vanaf", placeholder="JJJJ-MM-DD")
-                    date_to = gr.Textbox(label="Gesteld tot en met", placeholder="JJJJ-MM-DD")
-            filter_inputs = [minister, department, party, date_from, date_to]
+                    party = _dropdown(
+                        "Fractie van de vraagsteller", views.choices(docs, "party"), "Alle fracties", "pqa-f-party"
+                    )
+                    asker = _dropdown("Vraagsteller", views.choices(docs, "asker"), "Alle vraagstellers", "pqa-f-asker")
+                with gr.Row():
+                    date_from = gr.Textbox(
+                        label="Gesteld vanaf", placeholder="JJJJ-MM-DD of DD-MM-JJJJ", elem_id="pqa-f-from"
+                    )
+                    date_to = gr.Textbox(
+                        label="Gesteld tot en met", placeholder="JJJJ-MM-DD of DD-MM-JJJJ", elem_id="pqa-f-to"
+                    )
+                filter_note = gr.Markdown(elem_id="pqa-filter-note")
+            # Shown after a reply that found nothing under active filters.
+            without = gr.Button(
+                "Zoek zonder filters", size="sm", variant="secondary", visible=False, elem_id="pqa-unfiltered"
+            )
+            filter_inputs: list[gr.Dropdown | gr.Textbox] = [minister, department, party, asker, date_from, date_to]
             inputs = [question, chatbot, turns, *filter_inputs]
             outputs = [chatbot, question, turns, again]
-            ask.click(respond, inputs, outputs, api_visibility="private")
-            question.submit(respond, inputs, outputs, api_visibility="private")
+            asked = ask.click(respond, inputs, outputs, api_visibility="private")
+            submitted = question.submit(respond, inputs, outputs, api_visibility="private")
             again.click(reask, [chatbot, turns, *filter_inputs], outputs, api_visibility="private")
             restart_button.click(restart, [], outputs, api_visibility="private")
+            # Registered after the question's own events, so their event numbers stay as they were.
+            for event in (asked, submitted):
+                event.then(offer_unfiltered, [chatbot], [without], api_visibility="private")
+            for widget in filter_inputs:
+                widget.change(note, filter_inputs, [filter_note], api_visibility="private")
+            without.click(
+                unfiltered,
+                [chatbot, turns],
+                [*outputs, *filter_inputs, filter_note, without],
+                api_visibility="private",
+            )
         with gr.Tab("Eerder gesteld?"):
             gr.Markdown(
-                "Plak het ontwerp van een schriftelijke vraag. U ziet de eerder gestelde vragen die er het meest "
-                "op lijken, met het antwoord van de minister."
+                "Plak het ontwerp van een schriftelijke vraag. Per genummerde deelvraag ziet u de eerder gestelde "
+                "deelvragen die er voldoende op lijken, met hoe sterk, en het antwoord van de minister. Lijkt geen "
+                "enkele eerdere vraag voldoende, dan staat dat er."
             )
             draft = gr.Textbox(label="Ontwerpvraag", lines=8, max_length=views.DRAFT_MAX, elem_id="pqa-draft")
             search = gr.Button("Zoek eerdere vragen", variant="primary", elem_id="pqa-similar")

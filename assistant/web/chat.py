@@ -298,8 +298,12 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             # Registered after the question's own events, so their event numbers stay as they were.
             for event in (asked, submitted):
                 event.then(offer_unfiltered, [chatbot], [without], api_visibility="private")
-            for widget in filter_inputs:
-                widget.change(note, filter_inputs, [filter_note], api_visibility="private")
+            for dropdown in (minister, department, party, asker):
+                dropdown.change(note, filter_inputs, [filter_note], api_visibility="private")
+            for box in (date_from, date_to):
+                # blur, not change: a textbox's change sends its text as event data, which the chat gate refuses
+                box.blur(note, filter_inputs, [filter_note], api_visibility="private")
+                box.submit(note, filter_inputs, [filter_note], api_visibility="private")
             without.click(
                 unfiltered,
                 [chatbot, turns],

@@ -39,9 +39,9 @@ def respond_index(config: dict[str, Any]) -> int:
 
 
 def join_body(fn_index: int, session: str, question: str = QUESTION) -> dict[str, Any]:
-    """What the chat page sends for `respond`: the question, the chat, its conversation state and five filters."""
+    """What the chat page sends for `respond`: the question, the chat, its conversation state and six filters."""
     return {
-        "data": [question, [], None, "", "", "", "", ""],
+        "data": [question, [], None, "", "", "", "", "", ""],
         "event_data": None,
         "fn_index": fn_index,
         "trigger_id": None,

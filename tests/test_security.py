@@ -68,9 +68,9 @@ def client(assistant: Assistant) -> Iterator[TestClient]:
 
 
 def _join(fn_index: int = 1, **overrides: Any) -> dict[str, Any]:
-    """A queue/join body as the chat page sends it for `respond` (question, history and five filters)."""
+    """A queue/join body as the chat page sends it for `respond` (question, history, turns and six filters)."""
     body = {
-        "data": [FIETS, [], None, "", "", "", "", ""],
+        "data": [FIETS, [], None, "", "", "", "", "", ""],
         "event_data": None,
         "fn_index": fn_index,
         "trigger_id": 6,
@@ -174,8 +174,8 @@ def test_gradio_queue_is_bounded(client: TestClient) -> None:
         (json.dumps(_join(fn_index=999)).encode(), "no event 999"),
         (json.dumps(_join(fn_index="1")).encode(), "fn_index"),
         (json.dumps(_join(session_hash="../../x")).encode(), "session_hash"),
-        (json.dumps(_join(data=[FIETS])).encode(), "takes 8 inputs"),
-        (json.dumps(_join(data=[FIETS, "not a history", None, "", "", "", "", ""])).encode(), "input 1"),
+        (json.dumps(_join(data=[FIETS])).encode(), "takes 9 inputs"),
+        (json.dumps(_join(data=[FIETS, "not a history", None, "", "", "", "", "", ""])).encode(), "input 1"),
     ],
 )
 def test_bad_chat_requests_are_a_short_4xx_not_a_500(

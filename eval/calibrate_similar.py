@@ -2,7 +2,8 @@
 sub-question must be to a draft's sub-question to be shown.
 
 Pairs from a gold questions file over its index: same-topic pairs are each Dutch question with its gold part;
-asked-again pairs are a sub-question one member sent to several ministers with the same part of another copy;
+asked-again pairs are a sub-question one member sent to several ministers (with its introduction's first sentence,
+as a draft's is searched) with the same part of another copy;
 "nothing earlier" is each question the gold marks unanswerable, with the most similar part the index holds; random
 pairs are each question with parts of other documents. Prints the three distributions and the cut-off that best
 separates the first two (Youden's J), with the share of each side it keeps.
@@ -22,6 +23,7 @@ import numpy as np
 
 from assistant.application import Assistant
 from assistant.config import Settings, go_offline
+from assistant.earlier import part_query
 from assistant.types import PartKey
 
 RANDOM_PER_QUESTION = 20
@@ -85,7 +87,8 @@ def _series_pairs(app: Assistant, rng: random.Random, limit: int = 300) -> list[
             target = app.document(other)
             for part in doc.parts:
                 if target is not None and target.part(part.label) is not None and part.question.strip():
-                    pairs.append((part.question, PartKey(other, part.label)))
+                    # searched as the app searches a draft's sub-question: with its introduction's first sentence
+                    pairs.append((part_query(doc.intro, part.question), PartKey(other, part.label)))
     pairs = rng.sample(pairs, min(limit, len(pairs)))
     vectors = app.embedder.embed_queries([q for q, _ in pairs])
     stored = app.index.part_vectors(list(dict.fromkeys(k for _, k in pairs)))

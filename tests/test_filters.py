@@ -3,14 +3,21 @@ closest ones; dates with a message that names the field as the chat shows it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from assistant.cli import main as cli_main
 from assistant.errors import ConfigError
 from assistant.filters import Filters, FilterValues, match_key
+from assistant.index import Index
+from assistant.ingest import ingest
 from assistant.parse.read import read_paths
 from assistant.types import Document
 from assistant.web.chat import form_date, form_filters
 from tests.conftest import CORPUS
+from tests.fakes import FakeEmbedder
 
 PEETERS = "Vlaams minister van Mobiliteit en Openbare Werken, An Peeters"
 DIERICKX = "Vlaams minister van Financiën en Begroting, Koen Dierickx"
@@ -118,3 +125,18 @@ def test_the_chat_reads_dates_day_first(typed: str, iso: str) -> None:
 def test_a_bad_date_is_named_as_the_chat_shows_it(date_from: str, date_to: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Filters.parse(form_filters("", "", "", date_from, date_to))
+
+
+def test_the_cli_resolves_loosely_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index_dir = tmp_path / "idx"
+    ingest([CORPUS], Index.open(index_dir), FakeEmbedder, model_name="fake", progress=False)
+    monkeypatch.setenv("ASSISTANT_MODEL", "fake")
+    ask = ["ask", "Hoeveel m² verharding werd weggenomen?", "--index", str(index_dir), "--json"]
+    assert cli_main([*ask, "--party", "open-vld"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["filters"][0]["values"] == ["Open VLD"]
+    assert {h["citation"]["doc_id"] for h in answer["answers"]} == {"sv_2023_0628"}
+    assert cli_main([*ask, "--party", "Vlaams Blok"]) == 1
+    assert "bedoelt u 'Vlaams Belang'" in capsys.readouterr().err

@@ -109,8 +109,8 @@ class Filters:
                     f"use one of {names}."
                 )
             if key in NAME_KEYS:
-                given = [value] if isinstance(value, str) else list(value or ())
-                kept = tuple(dict.fromkeys(s for v in given if (s := str(v).strip())))
+                given = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+                kept = tuple(dict.fromkeys(s for v in given if v is not None and (s := str(v).strip())))
                 if kept:
                     values[key] = kept
                 continue
@@ -304,24 +304,29 @@ def _listed(values: Sequence[str]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
+def _quoted(given: str, limit: int = 60) -> str:
+    """The value as typed, for a message; a long one cut (the message is about the field, not the paste)."""
+    return repr(given if len(given) <= limit else given[:limit] + "...")
+
+
 def _unknown(key: str, given: str, closest: Sequence[str]) -> str:
-    label = LABELS[key]
+    label, given = LABELS[key], _quoted(given)
     if not closest:
         return (
             f"Geen enkel document heeft een {label}: filter {key!r} kan niets vinden. "
             f"/ No document has a {key}: the {key!r} filter cannot match anything."
         )
     return (
-        f"Onbekende {label} {given!r}; bedoelt u {_listed(closest)}? "
-        f"/ Unknown {key} {given!r} (filter {key!r}); did you mean {_listed(closest)}?"
+        f"Onbekende {label} {given}; bedoelt u {_listed(closest)}? "
+        f"/ Unknown {key} {given} (filter {key!r}); did you mean {_listed(closest)}?"
     )
 
 
 def _vague(key: str, given: str, matches: Sequence[str]) -> str:
-    label = LABELS[key]
+    label, given = LABELS[key], _quoted(given)
     shown = _listed(matches[:SUGGESTIONS])
     return (
-        f"{label.capitalize()} {given!r} past op {len(matches)} waarden, bv. {shown}; maak het preciezer. "
-        f"/ {key.capitalize()} {given!r} matches {len(matches)} values (filter {key!r}), e.g. {shown}; "
+        f"{label.capitalize()} {given} past op {len(matches)} waarden, bv. {shown}; maak het preciezer. "
+        f"/ {key.capitalize()} {given} matches {len(matches)} values (filter {key!r}), e.g. {shown}; "
         f"be more specific."
     )

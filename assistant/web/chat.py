@@ -293,10 +293,10 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             outputs = [chatbot, question, turns, again]
             asked = ask.click(respond, inputs, outputs, api_visibility="private")
             submitted = question.submit(respond, inputs, outputs, api_visibility="private")
-            again.click(reask, [chatbot, turns, *filter_inputs], outputs, api_visibility="private")
-            restart_button.click(restart, [], outputs, api_visibility="private")
+            reasked = again.click(reask, [chatbot, turns, *filter_inputs], outputs, api_visibility="private")
+            restarted = restart_button.click(restart, [], outputs, api_visibility="private")
             # Registered after the question's own events, so their event numbers stay as they were.
-            for event in (asked, submitted):
+            for event in (asked, submitted, reasked, restarted):
                 event.then(offer_unfiltered, [chatbot], [without], api_visibility="private")
             for dropdown in (minister, department, party, asker):
                 dropdown.change(note, filter_inputs, [filter_note], api_visibility="private")

@@ -133,7 +133,7 @@ def no_answer(evidence: Evidence) -> str:
 
 def with_filters(answer: Answer, filters: Resolved, found_without: bool | None) -> Answer:
     """The answer with the filters it was found under; a 'not found' names them and says whether the question is
-    answered without them."""
+    answered without them (`found_without` None: not looked at, so not said)."""
     if not answer.abstained or not filters.active:
         return replace(answer, filters=filters.active, found_without_filters=None)
     named = f"met deze filters: {filters.describe()}"
@@ -141,7 +141,8 @@ def with_filters(answer: Answer, filters: Resolved, found_without: bool | None) 
         message = answer.message.replace(NO_ANSWER, f"{NO_ANSWER[:-1]} {named}.", 1)
     else:
         message = f"{answer.message} ({named[0].upper()}{named[1:]}.)"
-    message += " " + (FOUND_WITHOUT if found_without else NOT_FOUND_WITHOUT)
+    if found_without is not None:
+        message += " " + (FOUND_WITHOUT if found_without else NOT_FOUND_WITHOUT)
     return replace(answer, filters=filters.active, found_without_filters=found_without, message=message)
 
 

@@ -259,10 +259,13 @@ class Assistant:
         top_k: int = 5,
         policy: AbstainPolicy | None = None,
         history: Sequence[Any] | None = None,
+        try_unfiltered: bool = True,
     ) -> Answer:
         """The cited answer to a question, or a plain 'not found'; ConfigError (Dutch + English) for a question,
         filter or history that cannot be used. `history`: the earlier turns of the conversation, oldest first (their
-        questions and the parts cited for them); a follow-up is resolved from them and the answer says how."""
+        questions and the parts cited for them); a follow-up is resolved from them and the answer says how.
+        `try_unfiltered`: when nothing is found under the filters, whether to say if the question is answered
+        without them (not for filters the user cannot drop, such as a widget key's)."""
         question = _checked(question)
         self._check_top_k(top_k)
         resolved_filters = self.resolve_filters(filters)
@@ -271,7 +274,7 @@ class Assistant:
         policy = policy or self.policy
         if not turns:
             answer = compose(question, self.retriever.search(question, checked, top_k), policy)
-            return self._with_filters(answer, question, resolved_filters, policy, top_k)
+            return self._with_filters(answer, question, resolved_filters, policy, top_k, try_unfiltered)
         resolved = resolve(question, turns, self.catalog())
         retriever = self.retriever
 
@@ -281,15 +284,17 @@ class Assistant:
         hits = search_resolved(resolved, search, checked.as_dict(), top_k)
         evidence = retriever.evidence(resolved.query, hits[0] if hits else None)
         answer = compose_resolved(resolved, Retrieval(tuple(hits), evidence), policy, self.catalog())
-        return self._with_filters(answer, resolved.query, resolved_filters, policy, top_k)
+        return self._with_filters(answer, resolved.query, resolved_filters, policy, top_k, try_unfiltered)
 
-    def _with_filters(self, answer: Answer, query: str, filters: Resolved, policy: AbstainPolicy, top_k: int) -> Answer:
+    def _with_filters(
+        self, answer: Answer, query: str, filters: Resolved, policy: AbstainPolicy, top_k: int, try_unfiltered: bool
+    ) -> Answer:
         """The answer saying which filters were applied; when it found nothing under them, whether the question
         is answered without them (one more search, only then)."""
         if not filters.active:
             return answer
         found_without = None
-        if answer.abstained:
+        if answer.abstained and try_unfiltered:
             unfiltered = self.retriever.search(query, NO_FILTERS, top_k)
             found_without = bool(unfiltered.hits) and not policy.abstains(unfiltered.evidence)
         return with_filters(answer, filters, found_without)

@@ -126,6 +126,9 @@ def test_nothing_found_with_or_without_filters_says_so(retriever: Assistant) -> 
     answer = retriever.ask(FIETS, {"party": "Groen"}, policy=ALWAYS)
     assert answer.abstained and answer.found_without_filters is False
     assert "met deze filters: fractie 'Groen'. Ook zonder filters vond ik geen antwoord." in answer.message
+    # filters the reader cannot drop (a widget key's) are named, and no search without them is offered
+    scoped = retriever.ask(FIETS, {"party": "Groen"}, policy=ALWAYS, try_unfiltered=False)
+    assert scoped.found_without_filters is None and scoped.message.endswith("met deze filters: fractie 'Groen'.")
 
 
 def test_chat_reply_that_finds_nothing_under_filters_names_them(retriever: Assistant) -> None:

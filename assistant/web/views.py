@@ -35,10 +35,11 @@ def ask(
     top_k: int = 5,
     policy: AbstainPolicy | None = None,
     history: Sequence[Mapping[str, Any]] | None = None,
+    try_unfiltered: bool = True,
 ) -> Answer:
     """The cited answer to a question, or a plain 'not found'; ConfigError for a question, filter or history we
     cannot use. `history`: the earlier turns, oldest first, as {"question": ..., "cited": ["doc#part", ...]}."""
-    return app.ask(question, filters, top_k, policy, history=history or None)
+    return app.ask(question, filters, top_k, policy, history=history or None, try_unfiltered=try_unfiltered)
 
 
 def cited(answer: Answer) -> list[str]:

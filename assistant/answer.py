@@ -10,11 +10,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant import text
+from assistant.filters import ActiveFilter, Resolved
 from assistant.highlight import best_sentence, highlight, matching
 from assistant.types import Evidence, Hit, Retrieval, Span
 
 NO_ANSWER = "Ik vond geen antwoord op deze vraag in de schriftelijke vragen."
 NO_ANSWER_EN = "I found no answer to this question in the written questions."
+FOUND_WITHOUT = "Zonder die filters is er wel een antwoord: zoek opnieuw zonder filters."
+NOT_FOUND_WITHOUT = "Ook zonder filters vond ik geen antwoord."
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ class Answer:
         lo, hi = self.direct
         return self.hits[0].answer[lo:hi]
 
+    filters: tuple[ActiveFilter, ...] = ()
+    """The filters applied, each as given and as the known values it was resolved to."""
+    found_without_filters: bool | None = None
+    """For an answer that found nothing under its filters: whether the question is answered without them (None:
+    no filters, or an answer was found)."""
+
     @property
     def understood(self) -> str:
         """One Dutch line for above the answer ("Ik begreep: ..."); empty for a question taken as it stands."""
@@ -107,6 +116,8 @@ class Answer:
             "related": [h.to_dict() for h in self.hits[self.primary_count :]],
             "suggestions": [h.to_dict() for h in self.suggestions],
             "direct": {"text": self.direct_text, "span": list(self.direct)} if self.direct is not None else None,
+            "filters": [f.to_dict() for f in self.filters],
+            "found_without_filters": self.found_without_filters,
         }
 
 
@@ -118,6 +129,21 @@ def no_answer(evidence: Evidence, policy: AbstainPolicy | None = None) -> str:
     if evidence.english:
         return f"{NO_ANSWER_EN} No question or answer mentions {words}." if unknown else NO_ANSWER_EN
     return f"{NO_ANSWER} Geen enkele vraag of antwoord vermeldt {words}." if unknown else NO_ANSWER
+
+
+def with_filters(answer: Answer, filters: Resolved, found_without: bool | None) -> Answer:
+    """The answer with the filters it was found under; a 'not found' names them and says whether the question is
+    answered without them (`found_without` None: not looked at, so not said)."""
+    if not answer.abstained or not filters.active:
+        return replace(answer, filters=filters.active, found_without_filters=None)
+    named = f"met deze filters: {filters.describe()}"
+    if NO_ANSWER in answer.message:
+        message = answer.message.replace(NO_ANSWER, f"{NO_ANSWER[:-1]} {named}.", 1)
+    else:
+        message = f"{answer.message} ({named[0].upper()}{named[1:]}.)"
+    if found_without is not None:
+        message += " " + (FOUND_WITHOUT if found_without else NOT_FOUND_WITHOUT)
+    return replace(answer, filters=filters.active, found_without_filters=found_without, message=message)
 
 
 def compose(question: str, retrieval: Retrieval, policy: AbstainPolicy = NEVER) -> Answer:

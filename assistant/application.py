@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import AbstainPolicy, Answer, compose, policy_for
+from assistant.answer import AbstainPolicy, Answer, compose, policy_for, with_filters
 from assistant.catalog import Catalog
 from assistant.config import Settings
+from assistant.earlier import Similar, SimilarPolicy, find_similar, similar_policy_for
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import ConfigError, IndexMissingError
-from assistant.filters import Filters
+from assistant.filters import NO_FILTERS, Filters, FilterValues, Resolved
 from assistant.followup import Turn, compose_resolved, resolve, search_resolved
-from assistant.highlight import highlight
 from assistant.index import Index, Manifest
 from assistant.index.docs import MANIFEST
 from assistant.retrieve import RetrievalSettings, Retriever
@@ -31,8 +30,7 @@ DRAFT_MAX = 5_000
 """A draft question for "Eerder gesteld?" may carry its whole preamble, so it may be longer than a chat question."""
 TOP_K_MAX = 20
 """The most parts one question may ask for (API and Python); the widget shows fewer."""
-PARTS_PER_DOC = 3
-SIMILAR_CANDIDATES = 80
+SIMILAR_PER_PART = 3
 HISTORY_MAX_TURNS = 10
 """Earlier turns a question may bring; older ones add nothing a follow-up can use."""
 CITED_MAX = 10
@@ -88,28 +86,6 @@ def _checked(question: str, limit: int = QUESTION_MAX) -> str:
     return question.strip()
 
 
-@dataclass(frozen=True)
-class Similar:
-    """An earlier document like a draft question, with its best matching parts and their answers."""
-
-    doc_id: str
-    title: str
-    date: str | None
-    minister: str | None
-    score: float
-    hits: tuple[Hit, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "date": self.date,
-            "minister": self.minister,
-            "score": self.score,
-            "parts": [h.to_dict() for h in self.hits],
-        }
-
-
 FAKE_MODEL = "fake"
 """ASSISTANT_MODEL=fake: the model-free hashing embedder (tests, and load tests of the server's own overhead)."""
 
@@ -139,6 +115,7 @@ class Assistant:
         retrieval: RetrievalSettings | None = None,
         policy: AbstainPolicy | None = None,
         embedder_factory: Callable[[], Embedder] | None = None,
+        similar_policy: SimilarPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.index = index
@@ -146,8 +123,10 @@ class Assistant:
         self._embedder = embedder
         self._factory = embedder_factory or (lambda: make_embedder(settings))
         self._policy = policy
+        self._similar_policy = similar_policy
         self._retriever: Retriever | None = None
         self._catalog: tuple[int, Catalog] | None = None
+        self._values: tuple[int, FilterValues] | None = None
         self._manifest_stamp: int | None = None
         self._lock = threading.Lock()
 
@@ -162,6 +141,7 @@ class Assistant:
         retrieval: RetrievalSettings | None = None,
         policy: AbstainPolicy | None = None,
         create: bool = False,
+        similar_policy: SimilarPolicy | None = None,
     ) -> Assistant:
         """The assistant over the index in `index_dir` (default: the settings'), or over `index`; the model is loaded
         when first needed, unless `embedder` is given. IndexMissingError when there is no index there, unless
@@ -173,7 +153,7 @@ class Assistant:
                     f"No index in {folder}/ - run `assistant ingest corpus/ --index {folder}` first."
                 )
             index = Index.open(folder, settings.chroma_url, settings.collection)
-        return cls(settings, index, embedder, retrieval, policy)
+        return cls(settings, index, embedder, retrieval, policy, similar_policy=similar_policy)
 
     # -- the model and the retriever
 
@@ -196,6 +176,13 @@ class Assistant:
         if self._policy is not None:
             return self._policy
         return policy_for(self.embedder.name if self.retrieval.mode != "bm25" else None)
+
+    @property
+    def similar_policy(self) -> SimilarPolicy:
+        """When an earlier sub-question is like a draft's: given, or the one calibrated for the model."""
+        if self._similar_policy is not None:
+            return self._similar_policy
+        return similar_policy_for(self.embedder.name if self.retrieval.mode != "bm25" else None)
 
     @property
     def retriever(self) -> Retriever:
@@ -247,8 +234,23 @@ class Assistant:
     # -- asking
 
     def search(self, question: str, filters: Filters | Mapping[str, Any] | None = None, top_k: int = 10) -> Retrieval:
-        """Ranked parts and the evidence, without composing an answer (no input checks: for evaluation and tools)."""
-        return self.retriever.search(question, Filters.parse(filters), top_k)
+        """Ranked parts and the evidence, without composing an answer (no input checks but the filters': for
+        evaluation and tools)."""
+        return self.retriever.search(question, self.resolve_filters(filters).filters, top_k)
+
+    def filter_values(self) -> FilterValues:
+        """The values the documents use for each name filter, per generation of the index."""
+        snap = self.retriever.snapshot
+        cached = self._values
+        if cached is None or cached[0] != id(snap):
+            cached = (id(snap), FilterValues.of(snap.docs.values()))
+            self._values = cached
+        return cached[1]
+
+    def resolve_filters(self, filters: Filters | Mapping[str, Any] | None) -> Resolved:
+        """Filters checked, each name resolved to the values the documents use (case, accents, punctuation, word
+        order, a prefix or a near-miss); ConfigError (Dutch + English) naming the field and the closest values."""
+        return self.filter_values().resolve(filters)
 
     def ask(
         self,
@@ -257,17 +259,22 @@ class Assistant:
         top_k: int = 5,
         policy: AbstainPolicy | None = None,
         history: Sequence[Any] | None = None,
+        try_unfiltered: bool = True,
     ) -> Answer:
         """The cited answer to a question, or a plain 'not found'; ConfigError (Dutch + English) for a question,
         filter or history that cannot be used. `history`: the earlier turns of the conversation, oldest first (their
-        questions and the parts cited for them); a follow-up is resolved from them and the answer says how."""
+        questions and the parts cited for them); a follow-up is resolved from them and the answer says how.
+        `try_unfiltered`: when nothing is found under the filters, whether to say if the question is answered
+        without them (not for filters the user cannot drop, such as a widget key's)."""
         question = _checked(question)
-        checked = Filters.parse(filters)
         self._check_top_k(top_k)
+        resolved_filters = self.resolve_filters(filters)
+        checked = resolved_filters.filters
         turns = check_history(history)
         policy = policy or self.policy
         if not turns:
-            return compose(question, self.retriever.search(question, checked, top_k), policy)
+            answer = compose(question, self.retriever.search(question, checked, top_k), policy)
+            return self._with_filters(answer, question, resolved_filters, policy, top_k, try_unfiltered)
         resolved = resolve(question, turns, self.catalog())
         retriever = self.retriever
 
@@ -276,7 +283,21 @@ class Assistant:
 
         hits = search_resolved(resolved, search, checked.as_dict(), top_k)
         evidence = retriever.evidence(resolved.query, hits[0] if hits else None)
-        return compose_resolved(resolved, Retrieval(tuple(hits), evidence), policy, self.catalog())
+        answer = compose_resolved(resolved, Retrieval(tuple(hits), evidence), policy, self.catalog())
+        return self._with_filters(answer, resolved.query, resolved_filters, policy, top_k, try_unfiltered)
+
+    def _with_filters(
+        self, answer: Answer, query: str, filters: Resolved, policy: AbstainPolicy, top_k: int, try_unfiltered: bool
+    ) -> Answer:
+        """The answer saying which filters were applied; when it found nothing under them, whether the question
+        is answered without them (one more search, only then)."""
+        if not filters.active:
+            return answer
+        found_without = None
+        if answer.abstained and try_unfiltered:
+            unfiltered = self.retriever.search(query, NO_FILTERS, top_k)
+            found_without = bool(unfiltered.hits) and not policy.abstains(unfiltered.evidence)
+        return with_filters(answer, filters, found_without)
 
     def catalog(self) -> Catalog:
         """Document metadata for follow-ups (departments, series of one question to several ministers), per
@@ -288,20 +309,20 @@ class Assistant:
             self._catalog = cached
         return cached[1]
 
-    def similar(self, draft: str, filters: Filters | Mapping[str, Any] | None = None, top_k: int = 5) -> list[Similar]:
-        """The earlier documents most like a draft question, best first, each with up to three of its parts."""
+    def similar(
+        self, draft: str, filters: Filters | Mapping[str, Any] | None = None, top_k: int = SIMILAR_PER_PART
+    ) -> Similar:
+        """Eerder gesteld?: per sub-question of a draft, up to `top_k` earlier sub-questions above the calibrated
+        similarity cut-off, most similar first, each earlier paragraph shown once."""
         draft = _checked(draft, DRAFT_MAX)
-        checked = Filters.parse(filters)
         self._check_top_k(top_k)
-        groups: dict[str, list[Hit]] = {}
-        for hit in self.retriever.search(draft, checked, min(SIMILAR_CANDIDATES, top_k * 5)).hits:
-            groups.setdefault(hit.citation.doc_id, []).append(hit)
-        out = []
-        for hits in list(groups.values())[:top_k]:
-            first = hits[0].citation
-            shown = tuple(replace(h, highlights=highlight(draft, h.answer)) for h in hits[:PARTS_PER_DOC])
-            out.append(Similar(first.doc_id, first.title, first.date, first.minister, hits[0].score, shown))
-        return out
+        checked = self.resolve_filters(filters).filters
+        retriever = self.retriever
+
+        def search(query: str, k: int) -> list[Hit]:
+            return list(retriever.search(query, checked, k).hits)
+
+        return find_similar(draft, search, self.similar_policy, top_k)
 
     @staticmethod
     def _check_top_k(top_k: int) -> None:

@@ -221,9 +221,13 @@ def _index_dir(args: argparse.Namespace) -> Path:
 
 
 def add_filter_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("filters")
-    g.add_argument("--minister", help="exact minister (as in the document)")
-    g.add_argument("--department", help="exact department (as in the document)")
+    g = p.add_argument_group(
+        "filters",
+        "names match loosely: case, accents, punctuation and word order do not matter, and a part of a "
+        "name or a small typo resolves to the names the documents use ('open vld', 'barbara pas', 'justitie')",
+    )
+    g.add_argument("--minister", help="minister (as in the documents, or part of it)")
+    g.add_argument("--department", help="department (as in the documents, or part of it)")
     g.add_argument("--party", help="party of the member who asked")
     g.add_argument("--asker", help="member who asked")
     g.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="asked on or after this date")

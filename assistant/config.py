@@ -252,7 +252,8 @@ def _widget_key(path: Path, name: str, raw: Any) -> WidgetKey:
     from assistant.filters import Filters
 
     try:
-        checked = Filters.parse(filters).as_dict()
+        # string values in, string values out (a list comes only from a name resolved to several values)
+        checked = {k: v for k, v in Filters.parse(filters).as_dict().items() if isinstance(v, str)}
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     return WidgetKey(name, tuple(origins), filters=checked, **limits)

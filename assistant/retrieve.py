@@ -118,8 +118,8 @@ class Snapshot:
         mask = self.masks.get(filters)
         if mask is None:
             allowed = np.ones(len(self.doc_ids), dtype=bool)
-            for key, value in filters.fields_set().items():
-                allowed &= self.columns[key] == value
+            for key, values in filters.fields_set().items():
+                allowed &= np.isin(self.columns[key], values)
             low, high = filters.date_range
             dates = self.columns["date"]
             if low is not None:

@@ -40,9 +40,9 @@ def respond_index(config: dict[str, Any]) -> int:
 
 def join_body(fn_index: int, session: str, question: str = QUESTION) -> dict[str, Any]:
     """What the chat page sends for `respond`: the question being asked, the chat, the turns and language (server
-    state: None), the conversation the browser keeps, and five filters."""
+    state: None), the conversation the browser keeps, and six filters."""
     return {
-        "data": [question, [], None, {"messages": [], "turns": []}, None, "", "", "", "", ""],
+        "data": [question, [], None, {"messages": [], "turns": []}, None, "", "", "", "", "", ""],
         "event_data": None,
         "fn_index": fn_index,
         "trigger_id": None,

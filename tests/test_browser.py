@@ -20,7 +20,7 @@ from assistant.index import Index
 from assistant.ingest import ingest
 from assistant.web.app import create_app
 from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.fakes import FAKE_SIMILAR, FakeEmbedder
 
 BROWSING = 10_000
 """Questions a minute from the one browser these tests drive: more than a visitor may ask (the limit is
@@ -52,7 +52,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, over a fake-embedder index of the sample corpus."""
     folder = tmp_path_factory.mktemp("browser") / "idx"
     ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
-    with serving(create_app(Settings(client_per_minute=BROWSING), fake_assistant(folder))) as url:
+    app = fake_assistant(folder, similar_policy=FAKE_SIMILAR)
+    with serving(create_app(Settings(client_per_minute=BROWSING), app)) as url:
         yield url
 
 
@@ -196,15 +197,65 @@ def test_document_text_never_runs_as_script(page: Any, base_url: str) -> None:
     assert page.dialogs == []
 
 
-def test_eerder_gesteld_shows_earlier_questions(page: Any, base_url: str) -> None:
+STAGES = "Hoeveel stagiairs van buitenlandse herkomst liepen in 2023 stage bij de Vlaamse overheid?"
+
+
+def test_eerder_gesteld_shows_per_sub_question_only_what_is_similar(page: Any, base_url: str) -> None:
     page.goto(base_url + "/")
     page.get_by_role("tab", name="Eerder gesteld?").click()
-    page.locator("#pqa-draft textarea").fill(
-        "Hoeveel secundaire scholen werden slachtoffer van phishing en ransomware, en welke steun krijgen ze?"
-    )
+    draft = page.locator("#pqa-draft textarea")
+    draft.fill(f"1. {STAGES}\n2. Welke kleur hebben paleisdeuren?")
     page.locator("#pqa-similar").click()
     results = page.locator("#pqa-similar-results")
-    results.get_by_text("Scholen - Phishing en kwaadaardige e-mails").first.wait_for()
-    assert results.locator('a[href="doc/sv_2023_1019"]').count() >= 1
+    results.get_by_text("Uw vraag 1:").wait_for()
+    parts = results.locator(".pqa-draft-part")
+    assert parts.count() == 2
+    first, second = parts.nth(0), parts.nth(1)
+    assert first.locator('a[href="doc/sv_2024_0213?part=3e#part-3e"]').count() == 1
+    assert "sterk gelijkend (" in first.locator(".pqa-sim").first.inner_text()
+    assert "Geen eerdere vraag lijkt hier voldoende op." in second.inner_text()
+    shown = [a.get_attribute("href") for a in results.locator(".pqa-earlier a.pqa-link").all()]
+    assert len(shown) == len(set(shown))  # no paragraph twice
     _shot(page, "eerder-gesteld.png")
+    draft.fill("Welke kleur hebben paleisdeuren?")
+    page.locator("#pqa-similar").click()
+    results.get_by_text("Geen eerder gestelde vraag lijkt voldoende op uw ontwerp").wait_for()
     assert page.dialogs == []
+
+
+def test_filters_resolve_loosely_and_can_be_dropped_when_they_find_nothing(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_text("Filters", exact=True).click()
+    party = page.locator("#pqa-f-party input")
+    party.fill("open-vld")
+    party.press("Tab")
+    note = page.locator("#pqa-filter-note")
+    note.get_by_text("fractie 'open-vld' (Open VLD)").wait_for()
+    box = page.locator("#pqa-question textarea")
+    box.fill("Hoeveel m² verharding werd weggenomen?")
+    box.press("Enter")
+    chat = page.locator("#pqa-chat")
+    chat.locator('a.pqa-link[href*="doc/sv_2023_0628"]').first.wait_for()
+    cited = {a.get_attribute("href").split("?")[0] for a in chat.locator("a.pqa-link").all()}
+    assert cited == {"doc/sv_2023_0628"}  # the one Open VLD document
+
+    # a date no document reaches: the reply names the filters and offers to search without them
+    page.locator("#pqa-f-from input, #pqa-f-from textarea").first.fill("1-1-2030")
+    page.locator("#pqa-f-from input, #pqa-f-from textarea").first.press("Tab")
+    note.get_by_text("gesteld vanaf 2030-01-01").wait_for()
+    box.fill("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?")
+    box.press("Enter")
+    chat.get_by_text("met deze filters: fractie 'open-vld' (Open VLD), gesteld vanaf 2030-01-01").wait_for()
+    without = page.locator("#pqa-unfiltered")
+    without.wait_for(state="visible")
+    _shot(page, "filters-nothing-found.png")
+    without.click()
+    chat.get_by_text("74,6 km", exact=False).first.wait_for()
+    without.wait_for(state="hidden")
+    assert party.input_value() in ("", "Alle fracties")
+    assert page.dialogs == []
+
+    # a value that matches nothing: the note says so and names the closest
+    party.fill("Vlaams Blok")
+    party.press("Tab")
+    note.get_by_text("bedoelt u 'Vlaams Belang'", exact=False).wait_for()

@@ -101,4 +101,4 @@ def test_odd_inputs_are_answered_or_refused_not_crashed(
             response = c.post(path, content=body, headers=headers)
     assert response.status_code == status, response.text
     data = response.json()
-    assert ("answers" in data or "documents" in data) if status == 200 else data["detail"]
+    assert ("answers" in data or "parts" in data) if status == 200 else data["detail"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -245,15 +246,18 @@ def test_bad_filters(filters: dict[str, str], message: str) -> None:
 
 def test_filters_are_validated_once_into_a_value() -> None:
     f = Filters.parse({"party": "Groen", "minister": "", "date_to": "2023-12-31"})
-    assert f == Filters(party="Groen", date_to="2023-12-31")
+    assert f == Filters(party=("Groen",), date_to="2023-12-31")
     assert f.as_dict() == {"party": "Groen", "date_to": "2023-12-31"}
     assert Filters.parse(f) is f and not Filters.parse({}) and bool(f)
-    assert hash(f) == hash(Filters(party="Groen", date_to="2023-12-31"))  # usable as a cache key
+    assert hash(f) == hash(Filters(party=("Groen",), date_to="2023-12-31"))  # usable as a cache key
+    two = Filters.parse({"party": ["Groen", " Groen", "N-VA"]})  # a name resolved to several known values
+    assert two.party == ("Groen", "N-VA") and Filters.parse(two.as_dict()) == two
 
 
 def test_where_clause_uses_numeric_dates() -> None:
     where = where_clause(Filters.parse({"party": "Groen", "date_from": "2023-01-01", "date_to": "2023-12-31"}))
     assert where == {"$and": [{"party": "Groen"}, {"date": {"$gte": 20230101}}, {"date": {"$lte": 20231231}}]}
+    assert where_clause(Filters.parse({"party": ["Groen", "N-VA"]})) == {"party": {"$in": ["Groen", "N-VA"]}}
 
 
 def test_part_keys_are_values() -> None:
@@ -321,20 +325,29 @@ def test_filters_restrict_both_sides(tmp_path: Path, fake_embedder: FakeEmbedder
     _ingest([CORPUS], index, fake_embedder)
     r = Retriever(index, fake_embedder)
     question = "Hoeveel kilometer fietssnelweg werd aangelegd?"
-    for filters in ({"party": "N-VA"}, {"date_from": "2024-01-01"}, {"doc_id": "sv_2022_0915"}):
+    cases: list[dict[str, Any]] = [
+        {"party": "N-VA"},
+        {"party": ["Groen", "Vooruit"]},  # a loose name resolved to two known values: either passes
+        {"date_from": "2024-01-01"},
+        {"doc_id": "sv_2022_0915"},
+    ]
+    for filters in cases:
         for mode in ("dense", "bm25"):  # each side on its own, then fused
             side = Retriever(index, fake_embedder, RetrievalSettings(mode=mode))  # type: ignore[arg-type]
             assert all(_passes(r, h.citation.doc_id, filters) for h in side.search(question, filters, 10).hits)
         hits = r.search(question, filters, top_k=10).hits
         assert hits
+        parties = filters.get("party")
+        if isinstance(parties, list):
+            assert {r.snapshot.docs[h.citation.doc_id].party for h in hits} == set(parties)
         for h in hits:
             doc = r.snapshot.docs[h.citation.doc_id]
-            assert doc.party == "N-VA" if "party" in filters else True
+            assert doc.party in ([parties] if isinstance(parties, str) else parties) if parties else True
             assert (doc.date or "") >= "2024-01-01" if "date_from" in filters else True
             assert h.citation.doc_id == "sv_2022_0915" if "doc_id" in filters else True
 
 
-def _passes(r: Retriever, doc_id: str, filters: dict[str, str]) -> bool:
+def _passes(r: Retriever, doc_id: str, filters: dict[str, Any]) -> bool:
     return Filters.parse(filters).matches(r.snapshot.docs[doc_id])
 
 

@@ -69,9 +69,9 @@ def client(assistant: Assistant) -> Iterator[TestClient]:
 
 def _join(fn_index: int = 1, **overrides: Any) -> dict[str, Any]:
     """A queue/join body as the chat page sends it for `respond` (the question being asked, the chat, the turns and
-    the language (server state), the conversation the browser keeps, and five filters)."""
+    the language (server state), the conversation the browser keeps, and six filters)."""
     body = {
-        "data": [FIETS, [], None, {"messages": [], "turns": []}, None, "", "", "", "", ""],
+        "data": [FIETS, [], None, {"messages": [], "turns": []}, None, "", "", "", "", "", ""],
         "event_data": None,
         "fn_index": fn_index,
         "trigger_id": 6,
@@ -175,8 +175,8 @@ def test_gradio_queue_is_bounded(client: TestClient) -> None:
         (json.dumps(_join(fn_index=999)).encode(), "no event 999"),
         (json.dumps(_join(fn_index="1")).encode(), "fn_index"),
         (json.dumps(_join(session_hash="../../x")).encode(), "session_hash"),
-        (json.dumps(_join(data=[FIETS])).encode(), "takes 10 inputs"),
-        (json.dumps(_join(data=[FIETS, "not a history", None, {}, None, "", "", "", "", ""])).encode(), "input 1"),
+        (json.dumps(_join(data=[FIETS])).encode(), "takes 11 inputs"),
+        (json.dumps(_join(data=[FIETS, "not a history", None, {}, None, "", "", "", "", "", ""])).encode(), "input 1"),
     ],
 )
 def test_bad_chat_requests_are_a_short_4xx_not_a_500(

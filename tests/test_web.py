@@ -23,7 +23,7 @@ from assistant.web.chat import earlier, form_filters, reply
 from assistant.web.markup import answer_html, marked, similar_html
 from assistant.web.views import similar
 from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.fakes import FAKE_SIMILAR, FakeEmbedder
 
 UNLIMITED = 1_000_000
 """A per-client limit these tests never reach: they are not about it (tests/test_security.py is)."""
@@ -42,7 +42,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def retriever(index_dir: Path) -> Assistant:
-    return fake_assistant(index_dir)
+    return fake_assistant(index_dir, similar_policy=FAKE_SIMILAR)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,53 @@ def test_ask_filters_narrow_the_documents(client: TestClient) -> None:
     assert docs == {"sv_2023_0302"}
 
 
+def test_ask_resolves_a_loose_filter_and_says_so(client: TestClient, retriever: Assistant) -> None:
+    data = _ask(client, "Hoeveel m² verharding werd weggenomen?", filters={"party": "open-vld"}, top_k=10)
+    assert data["answers"] and not data["abstained"]
+    cited = {h["citation"]["doc_id"] for h in data["answers"] + data["related"]}
+    assert {retriever.document(d).party for d in cited} == {"Open VLD"}  # type: ignore[union-attr]
+    assert data["filters"] == [
+        {"key": "party", "label": "fractie", "given": "open-vld", "values": ["Open VLD"], "how": "loose"}
+    ]
+    assert data["found_without_filters"] is None
+
+
+def test_ask_refuses_a_filter_value_that_matches_nothing_with_the_closest(client: TestClient) -> None:
+    response = client.post("/api/ask", json={"question": FIETS, "filters": {"party": "Vlaams Blok"}})
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "Onbekende fractie 'Vlaams Blok'; bedoelt u 'Vlaams Belang'" in detail and "Unknown party" in detail
+
+
+FILTERED_OUT = {"party": "groen", "date_from": "2030-01-01"}
+"""Filters no document passes: the question finds nothing under them, and is answered without them."""
+
+
+def test_ask_that_finds_nothing_under_filters_names_them_and_offers_to_drop_them(client: TestClient) -> None:
+    data = _ask(client, FIETS, filters=FILTERED_OUT)
+    assert data["abstained"] and data["found_without_filters"] is True
+    assert data["message"] == (
+        "Ik vond geen antwoord op deze vraag in de schriftelijke vragen met deze filters: fractie 'groen' (Groen), "
+        "gesteld vanaf 2030-01-01. Zonder die filters is er wel een antwoord: zoek opnieuw zonder filters."
+    )
+    assert [f["key"] for f in data["filters"]] == ["party", "date_from"]
+
+
+def test_nothing_found_with_or_without_filters_says_so(retriever: Assistant) -> None:
+    answer = retriever.ask(FIETS, {"party": "Groen"}, policy=ALWAYS)
+    assert answer.abstained and answer.found_without_filters is False
+    assert "met deze filters: fractie 'Groen'. Ook zonder filters vond ik geen antwoord." in answer.message
+    # filters the reader cannot drop (a widget key's) are named, and no search without them is offered
+    scoped = retriever.ask(FIETS, {"party": "Groen"}, policy=ALWAYS, try_unfiltered=False)
+    assert scoped.found_without_filters is None and scoped.message.endswith("met deze filters: fractie 'Groen'.")
+
+
+def test_chat_reply_that_finds_nothing_under_filters_names_them(retriever: Assistant) -> None:
+    html = reply(lambda: retriever, FIETS, form_filters("", "", "groen", "1-1-2030", ""), None)
+    assert "met deze filters: fractie &#x27;groen&#x27; (Groen), gesteld vanaf 2030-01-01." in html
+    assert "Zonder die filters is er wel een antwoord" in html and "pqa-hit" not in html
+
+
 def test_ask_abstains_plainly_with_suggestions(retriever: Assistant) -> None:
     with TestClient(create_app(Settings(client_per_minute=UNLIMITED), retriever, abstain_policy=ALWAYS)) as c:
         data = c.post("/api/ask", json={"question": FIETS}).json()
@@ -106,7 +153,11 @@ def test_ask_abstains_plainly_with_suggestions(retriever: Assistant) -> None:
         ({"question": "x" * 2001}, 422, "De vraag is te lang: 2001 tekens, maximaal 2000"),
         ({"question": FIETS, "filters": {"ministre": "x"}}, 400, "Onbekende filter 'ministre'"),
         ({"question": FIETS, "filters": {"ministre": "x"}}, 400, "Unknown filter 'ministre'"),
-        ({"question": FIETS, "filters": {"date_from": "2.3.2023"}}, 400, "Ongeldige datum voor date_from"),
+        (
+            {"question": FIETS, "filters": {"date_from": "2.3.2023"}},
+            400,
+            "Ongeldige datum voor Gesteld vanaf (date_from)",
+        ),
         ({"question": FIETS, "filters": {"date_to": "2023-02-30"}}, 400, "Invalid date for date_to"),
         ({"question": FIETS, "filters": {"date_from": "2024-01-01", "date_to": "2023-01-01"}}, 400, "ligt na"),
         ({"question": FIETS, "top_k": 0}, 422, "Ongeldige invoer in top_k"),
@@ -205,21 +256,40 @@ def test_source_view_escapes_the_part_parameter(client: TestClient) -> None:
 # ---------------------------------------------------------------- /api/similar
 
 
-def test_similar_groups_earlier_questions_per_document(client: TestClient) -> None:
-    draft = (
-        "Scholen krijgen steeds vaker phishing binnen. Hoeveel scholen werden getroffen door ransomware of een "
-        "datalek? Welke ondersteuning voor cyberveiligheid is er? " * 20
-    )
+STAGES = "Hoeveel stagiairs van buitenlandse herkomst liepen in 2023 stage bij de Vlaamse overheid?"
+UNRELATED = "Welke kleur hebben paleisdeuren?"
+
+
+def test_similar_answers_per_sub_question_of_the_draft_with_the_similarity(client: TestClient) -> None:
+    intro = "Ik wil weten hoe de Vlaamse overheid omgaat met stages en met haar gebouwen. " * 30
+    draft = f"{intro}\n1. {STAGES}\n2. {UNRELATED}"
     assert 2000 < len(draft) < 5000  # longer than a chat question may be
-    response = client.post("/api/similar", json={"question": draft, "top_k": 3})
+    response = client.post("/api/similar", json={"question": draft})
     assert response.status_code == 200, response.text
-    docs = response.json()["documents"]
-    assert docs[0]["doc_id"] == "sv_2023_1019"
-    assert docs[0]["minister"].endswith("Katrien Wouters") and docs[0]["date"] == "2023-10-19"
-    assert docs[0]["source_url"] == "http://testserver/doc/sv_2023_1019"
-    assert len({d["doc_id"] for d in docs}) == len(docs) <= 3
-    first = docs[0]["parts"][0]
-    assert first["answer"] and first["source_url"].startswith("http://testserver/doc/sv_2023_1019?part=")
+    data = response.json()
+    assert data["found"] is True and data["cutoff"] == FAKE_SIMILAR.cutoff
+    first, second = data["parts"]
+    assert (first["label"], first["question"]) == ("1", STAGES) and second["label"] == "2"
+    best = first["earlier"][0]
+    assert (best["citation"]["doc_id"], best["citation"]["part"]) == ("sv_2024_0213", "3e")
+    assert best["similarity"] >= FAKE_SIMILAR.strong and best["similarity_word"] == "sterk gelijkend"
+    assert all(h["similarity"] >= FAKE_SIMILAR.cutoff for h in first["earlier"]) and len(first["earlier"]) <= 3
+    assert best["source_url"] == "http://testserver/doc/sv_2024_0213?part=3e#part-3e"
+    assert second["earlier"] == []  # nothing about palace doors was asked before
+
+
+def test_similar_says_plainly_when_nothing_earlier_is_like_the_draft(client: TestClient) -> None:
+    data = client.post("/api/similar", json={"question": UNRELATED}).json()
+    assert data["found"] is False and [p["earlier"] for p in data["parts"]] == [[]]
+
+
+def test_similar_shows_no_paragraph_twice(client: TestClient) -> None:
+    # the same sub-question twice, and a document whose parts share answers by reference (sv_2023_1019)
+    draft = f"1. {STAGES}\n2. {STAGES}\n3. {PHISHING}"
+    parts = client.post("/api/similar", json={"question": draft, "top_k": 5}).json()["parts"]
+    shown = [(h["citation"]["doc_id"], " ".join(h["answer"].split())) for p in parts for h in p["earlier"]]
+    assert shown and len(shown) == len(set(shown))
+    assert [p["earlier"] == [] for p in parts].count(True) >= 1  # the repeated sub-question gets nothing new
 
 
 def test_similar_rejects_a_draft_over_5000_characters(client: TestClient) -> None:
@@ -338,11 +408,15 @@ def test_chat_abstain_is_a_plain_message_with_suggestions(retriever: Assistant) 
     assert NO_ANSWER in html and "Misschien bedoelt u:" in html and "<blockquote" not in html
 
 
-def test_similar_html_escapes_and_links(retriever: Assistant) -> None:
-    html = similar_html(similar(retriever, PHISHING, top_k=2))
-    assert 'href="doc/sv_2023_1019"' in html and "<script" not in html
-    assert html.count('href="doc/sv_2023_1019"') == 1  # one header for the document
-    assert '<a class="pqa-link pqa-chip" href="doc/sv_2023_1019?part=1' in html and ">vraag 1</a>" in html
+def test_similar_html_shows_each_sub_question_with_how_similar_and_escapes(retriever: Assistant) -> None:
+    html = similar_html(similar(retriever, f"1. {STAGES}\n2. {UNRELATED} <script>alert(1)</script>"))
+    assert "<strong>Uw vraag 1:</strong> " + STAGES in html
+    assert 'href="doc/sv_2024_0213?part=3e' in html and ">vraag 3e</a>" in html
+    assert '<p class="pqa-sim">sterk gelijkend (' in html and "vanaf 70% gelijkenis" in html
+    assert "Uw vraag 2:</strong> Welke kleur hebben paleisdeuren? &lt;script&gt;" in html and "<script" not in html
+    assert "Geen eerdere vraag lijkt hier voldoende op." in html
+    none = similar_html(similar(retriever, UNRELATED))
+    assert "Geen eerder gestelde vraag lijkt voldoende op uw ontwerp (alle gelijkenissen liggen onder 70%)" in none
 
 
 @pytest.mark.parametrize(
@@ -371,7 +445,12 @@ def test_chat_reply_uses_the_filters_from_the_form(retriever: Assistant) -> None
 @pytest.mark.parametrize(
     ("question", "date_from", "message"),
     [
-        (FIETS, "vorig jaar", "Ongeldige datum voor date_from: &#x27;vorig jaar&#x27;; gebruik JJJJ-MM-DD"),
+        (
+            FIETS,
+            "vorig jaar",
+            "Ongeldige datum voor Gesteld vanaf (date_from): &#x27;vorig jaar&#x27;; gebruik JJJJ-MM-DD",
+        ),
+        (FIETS, "31-02-2023", "Ongeldige datum voor Gesteld vanaf (date_from): &#x27;31-02-2023&#x27;"),
         ("x" * 2001, "", "De vraag is te lang"),
     ],
 )

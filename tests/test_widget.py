@@ -82,6 +82,12 @@ def test_the_keys_filters_are_enforced_over_the_pages(client: TestClient) -> Non
     assert cited == {"sv_2023_1019"}
 
 
+def test_nothing_found_under_the_keys_filters_names_them_but_offers_no_search_without(client: TestClient) -> None:
+    data = _ask(client, "schools", ALLOWED, filters={"date_from": "2030-01-01"}).json()
+    assert data["abstained"] and data["found_without_filters"] is None
+    assert data["message"].endswith("met deze filters: gesteld vanaf 2030-01-01, document 'sv_2023_1019'.")
+
+
 def test_bad_input_is_readable_by_the_allowed_page(client: TestClient) -> None:
     response = _ask(client, "intranet-hr", ALLOWED, question="x" * 2001)
     assert response.status_code == 422

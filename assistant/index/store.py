@@ -60,8 +60,8 @@ class Entry:
 
     def passes(self, filters: Filters) -> bool:
         """The filters applied to what the entry carries of its document."""
-        for key, value in filters.fields_set().items():
-            if getattr(self, key) != value:
+        for key, values in filters.fields_set().items():
+            if getattr(self, key) not in values:
                 return False
         low, high = filters.date_range
         if low is None and high is None:

@@ -130,7 +130,9 @@ def _key(chunk_id: str, meta: dict[str, Any] | None) -> PartKey:
 
 def where_clause(filters: Filters) -> dict[str, Any] | None:
     """A Chroma `where` for the filters."""
-    clauses: list[dict[str, Any]] = [{k: v} for k, v in filters.fields_set().items()]
+    clauses: list[dict[str, Any]] = [
+        {k: vs[0]} if len(vs) == 1 else {k: {"$in": list(vs)}} for k, vs in filters.fields_set().items()
+    ]
     low, high = filters.date_range
     if low is not None:
         clauses.append({"date": {"$gte": low}})

@@ -125,9 +125,11 @@ class AskRequest(_Filtered):
 
 
 class SimilarRequest(_Filtered):
-    """A draft question (up to 5,000 characters) to compare with the questions asked before."""
+    """A draft question (up to 5,000 characters) to compare with the questions asked before; `top_k`: the most
+    earlier sub-questions shown per sub-question of the draft."""
 
     question: str = Field(examples=["Hoeveel scholen werden getroffen door phishing?"])
+    top_k: int = Field(3, ge=1, le=views.TOP_K_MAX)
 
     @field_validator("question")
     @classmethod
@@ -173,15 +175,13 @@ def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
 
 @router.post("/api/similar", tags=["api"])
 def api_similar(body: SimilarRequest, request: Request) -> dict[str, Any]:
-    """Eerder gesteld? The earlier documents most like a draft question, with their best parts and answers."""
-    found = views.similar(assistant_of(request), body.question, body.filters, body.top_k)
-    documents = []
-    for s in found:
-        d = s.to_dict()
-        d["source_url"] = source_url(request, s.doc_id)
-        d["parts"] = [_with_url(request, h) for h in d["parts"]]
-        documents.append(d)
-    return {"question": body.question.strip(), "documents": documents}
+    """Eerder gesteld? Per sub-question of the draft (numbered as the parser numbers documents), the earlier
+    sub-questions above the calibrated similarity cut-off, most similar first, each with its answer, `similarity`
+    (cosine) and `similarity_word`; `found` is false when none reaches the cut-off."""
+    data = views.similar(assistant_of(request), body.question, body.filters, body.top_k).to_dict()
+    for part in data["parts"]:
+        part["earlier"] = [_with_url(request, h) for h in part["earlier"]]
+    return data
 
 
 # `{doc_id:path}`: an id may hold "/" (its links encode it as %2F, which the server decodes before routing).

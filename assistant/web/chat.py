@@ -6,7 +6,9 @@ document text. An AssistantError becomes a chat message here (this is an edge); 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +17,7 @@ import gradio as gr
 
 from assistant.answer import AbstainPolicy, Answer
 from assistant.application import Assistant
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 from assistant.types import Document
 from assistant.web import views
 from assistant.web.markup import answer_html, message_html, pending_html, similar_html
@@ -47,16 +49,50 @@ def theme() -> gr.themes.Base:
     )
 
 
-def form_filters(minister: str, department: str, party: str, date_from: str, date_to: str) -> dict[str, str]:
+_DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+
+
+def form_date(value: str) -> str:
+    """A date as typed in the form, as ISO: "2023-03-02" stays, "2-3-2023", "02/03/2023" and "2.3.2023" (day
+    first, as Belgians write it) become "2023-03-02"; anything else is left for the filter check to refuse."""
+    value = value.strip()
+    m = _DAY_FIRST.fullmatch(value)
+    if m:
+        day, month, year = (int(g) for g in m.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return value
+    return value
+
+
+def form_filters(
+    minister: str, department: str, party: str, date_from: str, date_to: str, asker: str = ""
+) -> dict[str, str]:
     """The filter widgets' values as API filters; an empty widget filters nothing."""
     given = {
         "minister": minister,
         "department": department,
         "party": party,
-        "date_from": date_from,
-        "date_to": date_to,
+        "asker": asker,
+        "date_from": form_date(date_from or ""),
+        "date_to": form_date(date_to or ""),
     }
     return {k: v.strip() for k, v in given.items() if v and v.strip()}
+
+
+def filters_note(get: Getter, filters: dict[str, str]) -> str:
+    """The line under the filters: what each set filter was resolved to ("fractie 'open vld' (Open VLD)"), or
+    what is wrong with one and the closest known values."""
+    if not filters:
+        return ""
+    try:
+        resolved = get().resolve_filters(filters)
+    except ConfigError as err:
+        return f"**Filter:** {err}"
+    except AssistantError:
+        return ""
+    return f"**Actieve filters:** {resolved.describe()}"
 
 
 Turns = list[dict[str, Any]]
@@ -66,7 +102,8 @@ a follow-up was understood as; the last views.HISTORY_MAX_TURNS go with the next
 KEPT_TURNS = 20
 """Turns of a conversation the browser keeps across a reload (each with its answer's HTML and Markdown)."""
 
-PERMALINK_KEYS = ("q", "minister", "department", "party", "date_from", "date_to")
+PERMALINK_KEYS = ("q", "minister", "department", "party", "asker", "date_from", "date_to")
+"""The permalink's parameters: the question, then the filters in the order of the filter widgets."""
 
 
 def permalink(question: str, filters: Mapping[str, str], lang: str = "nl") -> str:
@@ -123,19 +160,26 @@ def converse(
 def earlier(get: Getter, draft: str) -> str:
     """The "Eerder gesteld?" results as HTML, or the message of an AssistantError."""
     try:
-        return similar_html(views.similar(get(), draft, top_k=5))
+        return similar_html(views.similar(get(), draft))
     except AssistantError as err:
         return message_html(str(err))
 
 
-def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
+def _dropdown(label: str, values: Sequence[str], every: str, elem_id: str) -> gr.Dropdown:
+    # Typing filters the list; a typed value that is not in it is resolved loosely (filters.FilterValues).
     return gr.Dropdown(
         choices=[(every, ALL), *((v, v) for v in values)],
         value=ALL,
         label=label,
         visible=bool(values),
         filterable=True,
+        allow_custom_value=True,
+        elem_id=elem_id,
     )
+
+
+FOUND_NOTHING_WITH_FILTERS = "met deze filters:"
+"""In the reply that found nothing under active filters (answer.with_filters): shows "Zoek zonder filters"."""
 
 
 LABELS = {
@@ -172,7 +216,7 @@ LABELS = {
 def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
     """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none)."""
     nl = LABELS["nl"]
-    allowed = {k: set(views.choices(docs, k)) for k in ("minister", "department", "party")}
+    allowed = {k: set(views.choices(docs, k)) for k in ("minister", "department", "party", "asker")}
     Messages = list[dict[str, str]]
 
     def shown_question(question: str) -> dict[str, str]:
@@ -217,12 +261,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         minister: str,
         department: str,
         party: str,
+        asker: str,
         date_from: str,
         date_to: str,
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
         if not (question or "").strip():  # nothing asked (a blank question, a load without a permalink)
             return history, turns, gr.update(), saved
-        filters = form_filters(minister, department, party, date_from, date_to)
+        filters = form_filters(minister, department, party, date_from, date_to, asker)
         return answered(question, history, turns, filters, False, saved, lang)
 
     def pending_reask(history: Messages, turns: Turns, lang: str) -> tuple[Messages, str, str]:
@@ -239,12 +284,13 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
         minister: str,
         department: str,
         party: str,
+        asker: str,
         date_from: str,
         date_to: str,
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
         if not (question or "").strip() or not turns:
             return history, turns, gr.update(visible=False), saved
-        filters = form_filters(minister, department, party, date_from, date_to)
+        filters = form_filters(minister, department, party, date_from, date_to, asker)
         return answered(question, history, turns, filters, True, saved, lang)
 
     def restart() -> tuple[Messages, str, Turns, Any, dict[str, Any]]:
@@ -288,6 +334,21 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
 
     def search_earlier(draft: str) -> str:
         return earlier(get, draft)
+
+    def note(minister: str, department: str, party: str, asker: str, date_from: str, date_to: str) -> str:
+        return filters_note(get, form_filters(minister, department, party, date_from, date_to, asker))
+
+    def offer_unfiltered(history: Messages) -> Any:
+        last = history[-1]["content"] if history and history[-1].get("role") == "assistant" else ""
+        return gr.update(visible=FOUND_NOTHING_WITH_FILTERS in str(last))
+
+    def unfiltered(history: Messages, turns: Turns, saved: dict[str, Any], lang: str) -> tuple[Any, ...]:
+        """The last question again without the filters (in the same conversation), the filters emptied."""
+        cleared = (ALL, ALL, ALL, ALL, "", "")
+        if not turns:
+            return (history, turns, gr.update(visible=False), saved, *cleared, "", gr.update(visible=False))
+        shown = answered(turns[-1]["question"], history, turns[:-1], {}, False, saved, lang)
+        return (*shown, *cleared, "", gr.update(visible=False))
 
     with gr.Blocks(title="Parlement Q&A - schriftelijke vragen") as demo:
         intro = gr.Markdown(nl["intro"], elem_id="pqa-intro")
@@ -336,34 +397,71 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             with gr.Column(elem_id="pqa-examples"):
                 gr.Markdown("Voorbeeldvragen", elem_classes="pqa-examples-label")
                 examples = [gr.Button(q, size="sm", variant="secondary", scale=0) for q in EXAMPLES]
-            with gr.Accordion("Filters", open=False):
+            with gr.Accordion("Filters", open=False, elem_id="pqa-filters"):
                 with gr.Row():
-                    minister = _dropdown("Minister", views.choices(docs, "minister"), "Alle ministers")
-                    department = _dropdown("Departement", views.choices(docs, "department"), "Alle departementen")
-                    party = _dropdown("Fractie van de vraagsteller", views.choices(docs, "party"), "Alle fracties")
+                    minister = _dropdown(
+                        "Minister", views.choices(docs, "minister"), "Alle ministers", "pqa-f-minister"
+                    )
+                    department = _dropdown(
+                        "Departement", views.choices(docs, "department"), "Alle departementen", "pqa-f-department"
+                    )
                 with gr.Row():
-                    date_from = gr.Textbox(label="Gesteld vanaf", placeholder="JJJJ-MM-DD")
-                    date_to = gr.Textbox(label="Gesteld tot en met", placeholder="JJJJ-MM-DD")
-            filter_inputs = [minister, department, party, date_from, date_to]
+                    party = _dropdown(
+                        "Fractie van de vraagsteller", views.choices(docs, "party"), "Alle fracties", "pqa-f-party"
+                    )
+                    asker = _dropdown("Vraagsteller", views.choices(docs, "asker"), "Alle vraagstellers", "pqa-f-asker")
+                with gr.Row():
+                    date_from = gr.Textbox(
+                        label="Gesteld vanaf", placeholder="JJJJ-MM-DD of DD-MM-JJJJ", elem_id="pqa-f-from"
+                    )
+                    date_to = gr.Textbox(
+                        label="Gesteld tot en met", placeholder="JJJJ-MM-DD of DD-MM-JJJJ", elem_id="pqa-f-to"
+                    )
+                filter_note = gr.Markdown(elem_id="pqa-filter-note")
+            # Shown after a reply that found nothing under active filters.
+            without = gr.Button(
+                "Zoek zonder filters", size="sm", variant="secondary", visible=False, elem_id="pqa-unfiltered"
+            )
+            filter_inputs: list[gr.Dropdown | gr.Textbox] = [minister, department, party, asker, date_from, date_to]
             inputs = [asking, chatbot, turns, saved, lang, *filter_inputs]
             outputs = [chatbot, turns, again, saved]
             quick: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+            answers = []
             for trigger in (ask.click, question.submit):
-                trigger(pending, [question, chatbot, lang], [chatbot, question, asking], **quick).then(
-                    respond, inputs, outputs, **quick
+                answers.append(
+                    trigger(pending, [question, chatbot, lang], [chatbot, question, asking], **quick).then(
+                        respond, inputs, outputs, **quick
+                    )
                 )
             for example in examples:
-                example.click(pending, [example, chatbot, lang], [chatbot, question, asking], **quick).then(
-                    respond, inputs, outputs, **quick
+                answers.append(
+                    example.click(pending, [example, chatbot, lang], [chatbot, question, asking], **quick).then(
+                        respond, inputs, outputs, **quick
+                    )
                 )
-            again.click(pending_reask, [chatbot, turns, lang], [chatbot, question, asking], **quick).then(
-                reask, inputs, outputs, **quick
+            answers.append(
+                again.click(pending_reask, [chatbot, turns, lang], [chatbot, question, asking], **quick).then(
+                    reask, inputs, outputs, **quick
+                )
             )
-            restart_button.click(restart, [], [chatbot, question, turns, again, saved], **quick)
+            answers.append(restart_button.click(restart, [], [chatbot, question, turns, again, saved], **quick))
+            # Registered after the question's own events, so their event numbers stay as they were.
+            for event in answers:
+                event.then(offer_unfiltered, [chatbot], [without], **quick)
+            for dropdown in (minister, department, party, asker):
+                dropdown.change(note, filter_inputs, [filter_note], **quick)
+            for box in (date_from, date_to):
+                # blur, not change: a textbox's change sends its text as event data, which the chat gate refuses
+                box.blur(note, filter_inputs, [filter_note], **quick)
+                box.submit(note, filter_inputs, [filter_note], **quick)
+            without.click(
+                unfiltered, [chatbot, turns, saved, lang], [*outputs, *filter_inputs, filter_note, without], **quick
+            )
         with gr.Tab("Eerder gesteld?"):
             gr.Markdown(
-                "Plak het ontwerp van een schriftelijke vraag. U ziet de eerder gestelde vragen die er het meest "
-                "op lijken, met het antwoord van de minister."
+                "Plak het ontwerp van een schriftelijke vraag. Per genummerde deelvraag ziet u de eerder gestelde "
+                "deelvragen die er voldoende op lijken, met hoe sterk, en het antwoord van de minister. Lijkt geen "
+                "enkele eerdere vraag voldoende, dan staat dat er."
             )
             draft = gr.Textbox(label="Ontwerpvraag", lines=8, max_length=views.DRAFT_MAX, elem_id="pqa-draft")
             search = gr.Button("Zoek eerdere vragen", variant="primary", elem_id="pqa-similar")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from html import escape
 
 from assistant.answer import Answer
+from assistant.earlier import Similar
 from assistant.types import QUOTE_HEAD, Citation, Hit, Pointer, Quote, Span
-from assistant.web.views import Similar, source_path
+from assistant.web.views import source_path
 
 CLIP = 1_500
 """Characters of an answer shown in the chat; the source view has the rest."""
@@ -295,13 +296,42 @@ def answer_html(answer: Answer, link: str = "", lang: str = "nl") -> str:
     return f'<div class="pqa-answer">{body}{actions_html(answer, link, w)}</div>'
 
 
-def similar_html(results: Sequence[Similar]) -> str:
-    """Earlier documents like a draft question, each with its best parts and their answers."""
-    if not results:
-        return '<div class="pqa-answer"><p>Geen eerdere vragen gevonden die hierop lijken.</p></div>'
-    shown = Shown.empty()
-    blocks = "".join(doc_html(r.hits, shown) for r in results if r.hits)
-    return f'<div class="pqa-answer"><p>Eerder gesteld, meest gelijkend eerst:</p>{blocks}</div>'
+def percent(similarity: float) -> str:
+    """0.912 -> "91%"."""
+    return f"{round(similarity * 100)}%"
+
+
+def similar_html(result: Similar) -> str:
+    """Eerder gesteld?: per sub-question of the draft, the earlier sub-questions like it with how similar they
+    are, or plainly that none is similar enough."""
+    cutoff = result.policy.cutoff
+    if not result.found:
+        said = "Geen eerder gestelde vraag lijkt voldoende op uw ontwerp"
+        if cutoff > 0:
+            said += f" (alle gelijkenissen liggen onder {percent(cutoff)})"
+        return f'<div class="pqa-answer pqa-none"><p>{said}.</p></div>'
+    head = "Per deelvraag van uw ontwerp de eerder gestelde deelvragen die erop lijken, meest gelijkend eerst"
+    if cutoff > 0:
+        head += f" (vanaf {percent(cutoff)} gelijkenis)"
+    blocks = []
+    shown = Shown.empty()  # one paragraph once, however many sub-questions it answers
+    for part in result.parts:
+        own = f'<p class="pqa-draft-q"><strong>Uw vraag {escape(part.label)}:</strong> {text_html(part.question)}</p>'
+        if not part.earlier:
+            blocks.append(
+                f'<div class="pqa-draft-part">{own}<p class="pqa-none">Geen eerdere vraag lijkt hier voldoende op.</p>'
+                "</div>"
+            )
+            continue
+        found = "".join(_earlier_html(result, h, shown) for h in part.earlier)
+        blocks.append(f'<div class="pqa-draft-part">{own}{found}</div>')
+    return f'<div class="pqa-answer"><p>{escape(head)}:</p>{"".join(blocks)}</div>'
+
+
+def _earlier_html(result: Similar, hit: Hit, shown: Shown) -> str:
+    similarity = hit.similarity if hit.similarity is not None else hit.score
+    badge = f'<p class="pqa-sim">{escape(result.policy.word(similarity))} ({percent(similarity)})</p>'
+    return f'<div class="pqa-earlier">{badge}{doc_html([hit], shown)}</div>'
 
 
 def message_html(text: str) -> str:

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from assistant import application
 from assistant.answer import AbstainPolicy, Answer
-from assistant.application import Assistant, Similar
+from assistant.application import Assistant
+from assistant.earlier import Similar
 from assistant.filters import Filters
 from assistant.types import Document, Span
 
@@ -34,10 +35,11 @@ def ask(
     top_k: int = 5,
     policy: AbstainPolicy | None = None,
     history: Sequence[Mapping[str, Any]] | None = None,
+    try_unfiltered: bool = True,
 ) -> Answer:
     """The cited answer to a question, or a plain 'not found'; ConfigError for a question, filter or history we
     cannot use. `history`: the earlier turns, oldest first, as {"question": ..., "cited": ["doc#part", ...]}."""
-    return app.ask(question, filters, top_k, policy, history=history or None)
+    return app.ask(question, filters, top_k, policy, history=history or None, try_unfiltered=try_unfiltered)
 
 
 def cited(answer: Answer) -> list[str]:
@@ -47,8 +49,8 @@ def cited(answer: Answer) -> list[str]:
     return [f"{h.citation.doc_id}#{h.citation.part}" for h in answer.hits][:CITED_MAX]
 
 
-def similar(app: Assistant, draft: str, filters: Mapping[str, Any] | None = None, top_k: int = 5) -> list[Similar]:
-    """The earlier documents most like a draft question, best first, each with up to three of its parts."""
+def similar(app: Assistant, draft: str, filters: Mapping[str, Any] | None = None, top_k: int = 3) -> Similar:
+    """Per sub-question of a draft, the earlier sub-questions above the calibrated cut-off, most similar first."""
     return app.similar(draft, filters, top_k)
 
 

@@ -51,7 +51,8 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
         return JSONResponse({"detail": verdict.detail(), "reason": verdict.reason}, status_code=403)
     filters = {**body.filters, **verdict.key.filters}
     app, policy = assistant_of(request), request.app.state.abstain_policy
-    answer = views.ask(app, body.question, filters, body.top_k, policy, body.turns())
+    # the key's filters are the widget's scope: a reader cannot drop them, so "without filters" is not offered
+    answer = views.ask(app, body.question, filters, body.top_k, policy, body.turns(), try_unfiltered=False)
     data = answer_json(request, answer)
     shown = {
         "answers": answer.hits[: answer.primary_count],

@@ -14,8 +14,9 @@ import gradio as gr
 from assistant.answer import AbstainPolicy
 from assistant.application import Assistant
 from assistant.errors import AssistantError
+from assistant.staff import StaffLog
 from assistant.types import Document
-from assistant.web import views
+from assistant.web import feedback, views
 from assistant.web.markup import answer_html, message_html, similar_html
 
 EXAMPLES = (
@@ -77,13 +78,18 @@ def reply(
 
 
 def converse(
-    get: Getter, question: str, filters: dict[str, str], policy: AbstainPolicy | None, turns: Turns | None = None
+    get: Getter,
+    question: str,
+    filters: dict[str, str],
+    policy: AbstainPolicy | None,
+    turns: Turns | None = None,
+    log: StaffLog | None = None,
 ) -> tuple[str, dict[str, Any] | None]:
     """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember (None
-    for a question that could not be asked: it is no part of the conversation)."""
+    for a question that could not be asked: it is no part of the conversation). `log`: the staff's question log."""
     history = [{"question": t["question"], "cited": t["cited"]} for t in (turns or [])][-views.HISTORY_MAX_TURNS :]
     try:
-        answer = views.ask(get(), question, filters, 5, policy, history)
+        answer = views.ask(get(), question, filters, 5, policy, history, log, "chat")
     except AssistantError as err:
         return message_html(str(err)), None
     return answer_html(answer), {
@@ -111,15 +117,18 @@ def _dropdown(label: str, values: Sequence[str], every: str) -> gr.Dropdown:
     )
 
 
-def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
-    """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none)."""
+def build(
+    get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = (), staff: StaffLog | None = None
+) -> gr.Blocks:
+    """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none);
+    `staff` keeps the thumbs given on answers (and logs the questions when its question log is on)."""
 
     Shown = tuple[list[dict[str, str]], str, Turns, Any]
 
     def answered(
         question: str, history: list[dict[str, str]], turns: Turns, filters: dict[str, str], alone: bool
     ) -> Shown:
-        answer, turn = converse(get, question, filters, policy, [] if alone else turns)
+        answer, turn = converse(get, question, filters, policy, [] if alone else turns, staff)
         user = message_html(question.strip())
         shown = [*history, {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
         if turn is None:
@@ -176,11 +185,12 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                 height=560,
                 sanitize_html=True,
                 latex_delimiters=[],
-                feedback_options=None,
+                feedback_options=feedback.OPTIONS if staff is not None else None,
                 elem_id="pqa-chat",
                 placeholder="Stel hieronder een vraag of kies een voorbeeldvraag.",
             )
             turns = gr.State([])
+            feedback.attach(chatbot, staff)
             with gr.Row():
                 # Shown while the last answer is a follow-up's: asks its question again without the conversation.
                 again = gr.Button(

@@ -138,9 +138,10 @@ class StaffLog:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings) -> StaffLog:
-        """The store the settings name: ASSISTANT_STAFF_DB, else staff.sqlite3 in the index folder."""
-        return cls(settings.staff_db or settings.index_dir / STAFF_DB, settings.question_log)
+    def open(cls, settings: Settings, index_dir: Path | None = None) -> StaffLog:
+        """The store the settings name: ASSISTANT_STAFF_DB, else staff.sqlite3 in the index folder (`index_dir`, by
+        default the settings')."""
+        return cls(settings.staff_db or (index_dir or settings.index_dir) / STAFF_DB, settings.question_log)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:

@@ -162,7 +162,8 @@ def create_app(
     )
     app.state.backend = backend
     app.state.abstain_policy = abstain_policy
-    app.state.staff = StaffLog.open(settings)
+    # Beside the index served: the assistant's own folder when one is given (tests, eval/load.py), else the settings'.
+    app.state.staff = StaffLog.open(settings, getattr(getattr(assistant, "index", None), "dir", None))
     origins = list(cors_origins if cors_origins is not None else getattr(settings, "cors_origins", ()))
     # Always installed, with no origins: Gradio then leaves CORS to us instead of echoing every origin;
     # the site's origins get CORS on /api/* only (security.ApiCors).

@@ -21,7 +21,6 @@ QUESTION_CHARS = 400
 REF_HEAD_CHARS = 400
 
 
-
 @cache
 def _splitter() -> Any:
     # Imported on first use: langchain takes most of a second to import, and searching never splits a text.

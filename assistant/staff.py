@@ -164,7 +164,9 @@ class StaffLog:
         try:
             db = sqlite3.connect(self.path, timeout=10)
         except sqlite3.OperationalError as err:
-            raise ConfigError(f"The staff store {self.path} cannot be opened ({err}); check ASSISTANT_STAFF_DB.") from None
+            raise ConfigError(
+                f"The staff store {self.path} cannot be opened ({err}); check ASSISTANT_STAFF_DB."
+            ) from None
         db.row_factory = sqlite3.Row
         return db
 
@@ -173,7 +175,9 @@ class StaffLog:
 
     # -- writing
 
-    def record(self, question: str, filters: Mapping[str, Any], abstained: bool, cited: Sequence[str], channel: str) -> bool:
+    def record(
+        self, question: str, filters: Mapping[str, Any], abstained: bool, cited: Sequence[str], channel: str
+    ) -> bool:
         """Log one asked question when the question log is on (else nothing is written); True when logged."""
         if not self.log_questions:
             return False
@@ -236,16 +240,7 @@ class StaffLog:
 
     def questions(self, limit: int | None = None, since: str | None = None) -> list[Asked]:
         """The logged questions, newest first."""
-        if not self.exists():
-            return []
-        sql, args = "SELECT * FROM questions", []
-        if since:
-            sql, args = sql + " WHERE at >= ?", [since]
-        sql += " ORDER BY at DESC, id DESC"
-        if limit is not None:
-            sql, args = sql + " LIMIT ?", [*args, limit]
-        with self._db() as db:
-            rows = db.execute(sql, args).fetchall()
+        rows = self._newest("questions", limit, since)
         return [
             Asked(
                 r["at"],
@@ -271,22 +266,28 @@ class StaffLog:
 
     def feedback(self, limit: int | None = None, since: str | None = None) -> list[Feedback]:
         """The verdicts, newest first."""
-        if not self.exists():
-            return []
-        sql, args = "SELECT * FROM feedback", []
-        if since:
-            sql, args = sql + " WHERE at >= ?", [since]
-        sql += " ORDER BY at DESC, id DESC"
-        if limit is not None:
-            sql, args = sql + " LIMIT ?", [*args, limit]
-        with self._db() as db:
-            rows = db.execute(sql, args).fetchall()
+        rows = self._newest("feedback", limit, since)
         return [
             Feedback(
                 r["rating"], r["question"], tuple(json.loads(r["shown"])), r["comment"], r["channel"], r["at"], r["id"]
             )
             for r in rows
         ]
+
+    def _newest(self, table: str, limit: int | None, since: str | None) -> list[sqlite3.Row]:
+        """A table's rows, newest first, from `since` (a date or time, ISO) on, at most `limit`."""
+        if not self.exists():
+            return []
+        sql = f"SELECT * FROM {table}"  # noqa: S608 - `table` is one of ours, never input
+        args: list[Any] = []
+        if since:
+            sql, args = sql + " WHERE at >= ?", [since]
+        sql += " ORDER BY at DESC, id DESC"
+        if limit is not None:
+            sql, args = sql + " LIMIT ?", [*args, limit]
+        with self._db() as db:
+            rows: list[sqlite3.Row] = db.execute(sql, args).fetchall()
+        return rows
 
     def counts(self) -> dict[str, int]:
         """How many questions, abstentions and verdicts (up, down) the store holds."""
@@ -326,7 +327,9 @@ def rows(log: StaffLog, kind: str, since: str | None = None) -> list[tuple[Any, 
     if kind == "gaps":
         return [(g.question, g.count, g.first, g.last) for g in log.gaps(since=since)]
     if kind == "feedback":
-        return [(f.at, f.channel, f.rating, f.question, f.comment, " ".join(f.shown)) for f in log.feedback(since=since)]
+        return [
+            (f.at, f.channel, f.rating, f.question, f.comment, " ".join(f.shown)) for f in log.feedback(since=since)
+        ]
     raise ConfigError(f"Unknown list {kind!r}; use one of {', '.join(LISTS)}.")
 
 

@@ -130,12 +130,16 @@ def test_ask_server_reports_the_servers_refusal_and_an_unreachable_server(
 
 def test_ask_through_assistant_server_loads_no_model_chroma_or_gradio(server: str) -> None:
     probe = (
-        "import sys\nfrom assistant.cli import main\nstatus = main(['ask', %r, '--top-k', '1'])\n"
+        "import sys\nfrom assistant.cli import main\nstatus = main(['ask', sys.argv[1], '--top-k', '1'])\n"
         "heavy = ('torch', 'sentence_transformers', 'onnxruntime', 'chromadb', 'gradio', 'langchain_text_splitters')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules], status)\n"
-    ) % FIETS
+    )
     done = subprocess.run(
-        [sys.executable, "-c", probe], env={**ENV, "ASSISTANT_SERVER": server}, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe, FIETS],
+        env={**ENV, "ASSISTANT_SERVER": server},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "74,6 km" in done.stdout, done.stderr
     assert "LOADED [] 0" in done.stdout
@@ -152,10 +156,12 @@ def test_the_local_ask_path_imports_no_gradio(tmp_path: Path) -> None:
     )
     assert made.returncode == 0, made.stderr
     probe = (
-        "import sys\nfrom assistant.cli import main\nstatus = main(['ask', %r, '--index', %r])\n"
+        "import sys\nfrom assistant.cli import main\nstatus = main(['ask', sys.argv[1], '--index', sys.argv[2]])\n"
         "print('LOADED', [m for m in ('gradio', 'fastapi', 'langchain_text_splitters') if m in sys.modules], status)\n"
-    ) % (FIETS, str(folder))
-    done = subprocess.run([sys.executable, "-c", probe], env=ENV, capture_output=True, text=True, timeout=300)
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, FIETS, str(folder)], env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert "LOADED [] 0" in done.stdout, done.stderr
 
 

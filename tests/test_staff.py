@@ -147,7 +147,7 @@ def test_csv_quotes_cells_a_spreadsheet_would_run(tmp_path: Path) -> None:
     log = StaffLog(tmp_path / "s.sqlite3", log_questions=True)
     log.record('=HYPERLINK("http://evil")', {}, True, [], "api")
     [row] = _rows(to_csv(log, "questions"))
-    assert row["question"] == "'=HYPERLINK(\"http://evil\")" and row["abstained"] == "ja"
+    assert row["question"] == '\'=HYPERLINK("http://evil")' and row["abstained"] == "ja"
     with pytest.raises(ConfigError, match="Unknown list"):
         to_csv(log, "secrets")
 

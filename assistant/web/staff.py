@@ -195,7 +195,7 @@ def page(log: StaffLog, since: str | None = None) -> str:
         f'<form method="get" action="staff"><label>Sinds <input type="date" name="sinds" value="{escape(since or "")}">'
         '</label> <button type="submit">Toon</button></form>'
         f"<p>Downloaden als CSV: {csv_links}</p>"
-        f"<h2>Kennislacunes{period}</h2><p class=\"meta\">Vragen waarop de assistent geen antwoord vond, dezelfde "
+        f'<h2>Kennislacunes{period}</h2><p class="meta">Vragen waarop de assistent geen antwoord vond, dezelfde '
         "vraag samengeteld, de vaakst gestelde eerst.</p>"
         + _table(("Vraag", "Aantal keer", "Eerst gesteld", "Laatst gesteld"), _gap_rows(gaps), "Geen kennislacunes.")
         + f"<h2>Feedback{period}</h2>"
@@ -204,7 +204,7 @@ def page(log: StaffLog, since: str | None = None) -> str:
             _feedback_rows(feedback),
             "Nog geen feedback.",
         )
-        + f"<h2>Gestelde vragen{period}</h2><p class=\"meta\">De laatste {SHOWN}; de CSV bevat ze alle.</p>"
+        + f'<h2>Gestelde vragen{period}</h2><p class="meta">De laatste {SHOWN}; de CSV bevat ze alle.</p>'
         + _table(
             ("Tijd (UTC)", "Via", "Vraag", "Filters", "Beantwoord", "Geciteerd"),
             _question_rows(asked),

@@ -113,6 +113,10 @@ def _tokenizer(folder: Path) -> Any:
 def export_ready(model: str | Path | None, cache_dir: Path) -> bool:
     """Whether the model folder's fp32 export is cached and current, so that opening it exports nothing (and needs
     no torch)."""
+    from assistant.e5_folder import E5_NAME, default_model_dir
+
+    if (model is None or model == E5_NAME) and not default_model_dir(cache_dir).is_dir():
+        return False  # not built yet: asking is no time to build it just to find no export
     try:
         _, folder = model_folder(model, cache_dir)
     except ConfigError:

@@ -216,7 +216,7 @@ class Assistant:
             if self._embedder is None:
                 self._embedder = self._factory()
             embedder = self._embedder
-            manifest.check(embedder.name, embedder.dim, folder, encoder_of(embedder), searching=True)
+            manifest.check(embedder.name, embedder.dim, folder, encoder_of(embedder))
         return Retriever(self.index, embedder, self.retrieval)
 
     def reload(self) -> None:

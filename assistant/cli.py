@@ -256,25 +256,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.application import Assistant
     from assistant.retrieve import RetrievalSettings
 
-    settings = query_settings(args.settings)
-    app = Assistant.open(settings, index_dir=_index_dir(args), retrieval=RetrievalSettings(mode=args.mode))
+    app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=RetrievalSettings(mode=args.mode))
     answer = app.ask(args.question, filters_from(args), args.top_k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(format_answer(answer))
     return 0
-
-
-def query_settings(settings: Settings) -> Settings:
-    """The settings one question is embedded with: the torch encoder's fp32 ONNX export when it is cached already
-    (the same vectors, index.docs.SAME_VECTORS), since loading it skips importing torch and sentence-transformers,
-    most of a cold start; else the settings as they are."""
-    if settings.encoder != "torch" or settings.model == "fake":
-        return settings
-    from assistant.onnx_embed import export_ready
-
-    return replace(settings, encoder="onnx") if export_ready(settings.model, settings.cache_dir) else settings
 
 
 ASK_TIMEOUT_S = 60.0

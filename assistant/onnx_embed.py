@@ -110,20 +110,6 @@ def _tokenizer(folder: Path) -> Any:
     return tokenizer
 
 
-def export_ready(model: str | Path | None, cache_dir: Path) -> bool:
-    """Whether the model folder's fp32 export is cached and current, so that opening it exports nothing (and needs
-    no torch)."""
-    from assistant.e5_folder import E5_NAME, default_model_dir
-
-    if (model is None or model == E5_NAME) and not default_model_dir(cache_dir).is_dir():
-        return False  # not built yet: asking is no time to build it just to find no export
-    try:
-        _, folder = model_folder(model, cache_dir)
-    except ConfigError:
-        return False
-    return is_current(onnx_dir(folder, cache_dir) / FP32_FILE, _stamp(folder))
-
-
 def onnx_dir(folder: Path, cache_dir: Path) -> Path:
     """Where a folder's exports are cached: beside it for a folder in the cache, else under the cache's onnx/."""
     folder = folder.resolve()

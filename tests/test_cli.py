@@ -225,33 +225,3 @@ def test_questions_exports_one_list_as_csv(store: Path, tmp_path: Path, capsys: 
     assert cli.main(["questions", "--db", str(store), "--since", "morgen"]) == 1
     assert cli.main(["questions", "--db", str(store), "--list", "questions", "--since", "2999-01-01"]) == 0
     assert "Questions asked (newest first) (0)" in capsys.readouterr().out
-
-
-# ---------------------------------------------------------------- the query encoder of a cold ask
-
-
-def test_fp32_onnx_may_search_a_torch_index_but_not_ingest_into_it(tmp_path: Path) -> None:
-    from assistant.errors import IndexMismatchError
-    from assistant.index import Manifest
-
-    torch_built = Manifest(model="multilingual-e5-small", dim=384, encoder="torch")
-    torch_built.check("multilingual-e5-small", 384, tmp_path, "onnx", searching=True)
-    with pytest.raises(IndexMismatchError, match="not onnx:"):
-        torch_built.check("multilingual-e5-small", 384, tmp_path, "onnx")  # an ingest
-    with pytest.raises(IndexMismatchError, match="not onnx-int8:"):
-        torch_built.check("multilingual-e5-small", 384, tmp_path, "onnx-int8", searching=True)
-
-
-def test_ask_embeds_with_the_onnx_export_only_when_it_is_cached(tmp_path: Path) -> None:
-    from assistant import onnx_embed
-
-    settings = Settings(cache_dir=tmp_path)
-    assert cli.query_settings(settings) == settings  # no export in this cache: torch, as configured
-    assert cli.query_settings(Settings(model="fake")).encoder == "torch"
-    assert cli.query_settings(Settings(encoder="onnx-int8")).encoder == "onnx-int8"
-    ready = onnx_embed.export_ready
-    try:
-        onnx_embed.export_ready = lambda model, cache: True  # type: ignore[assignment]
-        assert cli.query_settings(settings).encoder == "onnx"
-    finally:
-        onnx_embed.export_ready = ready

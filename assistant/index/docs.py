@@ -58,25 +58,19 @@ class Manifest:
     def next_generation(self) -> Manifest:
         return replace(self, generation=self.generation + 1)
 
-    def check(self, model: str, dim: int, index_dir: Path, encoder: str = "torch", searching: bool = False) -> None:
-        """IndexMismatchError, with the command that rebuilds, unless the index was built the same way (or, when
-        only `searching` it, with an encoder that computes the same vectors: SAME_VECTORS)."""
+    def check(self, model: str, dim: int, index_dir: Path, encoder: str = "torch") -> None:
+        """IndexMismatchError, with the command that rebuilds, unless the index was built the same way."""
         if (self.model, self.dim) != (model, dim):
             raise IndexMismatchError(
                 f"The index in {index_dir} was built with {self.model} (dimension {self.dim}), not {model} "
                 f"(dimension {dim}). Rebuild it: `assistant ingest PATH... --index {index_dir} --rebuild`."
             )
-        if self.encoder != encoder and not (searching and frozenset((self.encoder, encoder)) in SAME_VECTORS):
+        if self.encoder != encoder:
             raise IndexMismatchError(
                 f"The index in {index_dir} was built with the {self.encoder} encoder, not {encoder}: their vectors "
                 f"differ. Set ASSISTANT_ENCODER={self.encoder}, or rebuild it: "
                 f"`assistant ingest PATH... --index {index_dir} --rebuild`."
             )
-
-
-SAME_VECTORS = {frozenset(("torch", "onnx"))}
-"""Encoders whose vectors agree (fp32 ONNX gives torch's to about 1e-6, README "Encoders"): a query embedded by one
-searches an index the other built. An ingest still keeps to the index's own encoder."""
 
 
 class DocStore:

@@ -190,7 +190,7 @@ def build(
                 placeholder="Stel hieronder een vraag of kies een voorbeeldvraag.",
             )
             turns = gr.State([])
-            feedback.attach(chatbot, staff)
+            thumbs = feedback.Panel(chatbot, staff)
             with gr.Row():
                 # Shown while the last answer is a follow-up's: asks its question again without the conversation.
                 again = gr.Button(
@@ -224,6 +224,7 @@ def build(
             question.submit(respond, inputs, outputs, api_visibility="private")
             again.click(reask, [chatbot, turns, *filter_inputs], outputs, api_visibility="private")
             restart_button.click(restart, [], outputs, api_visibility="private")
+            thumbs.wire()
         with gr.Tab("Eerder gesteld?"):
             gr.Markdown(
                 "Plak het ontwerp van een schriftelijke vraag. U ziet de eerder gestelde vragen die er het meest "

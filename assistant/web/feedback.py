@@ -1,5 +1,5 @@
 """The chat's feedback: the thumbs Gradio's Chatbot shows under each answer (its .like event) stored as
-staff.Feedback, and an optional comment on the last one. Built into the chat's Blocks by `attach`.
+staff.Feedback, and an optional comment on the last one. Built into the chat's Blocks as a `Panel`.
 
 What an answer showed is read back from the chat's own messages (the question above it, the source links in it), so
 the chat keeps no second record of its answers.
@@ -95,35 +95,47 @@ def commented(log: StaffLog, comment: str, receipts: Receipts, last: str | None)
     return {**receipts, str(last): {**given, "comment": text}}, True
 
 
-def attach(chatbot: gr.Chatbot, log: StaffLog | None) -> None:
-    """Under `chatbot` (whose feedback_options are OPTIONS): store its thumbs in `log` and offer a comment box."""
-    if log is None:
-        return
-    receipts = gr.State({})
-    last = gr.State(None)
-    with gr.Row(visible=False) as box:
-        comment = gr.Textbox(
-            label="Toelichting bij uw oordeel (niet verplicht)",
-            placeholder="Wat klopte er niet, of wat miste u?",
-            max_lines=4,
-            max_length=COMMENT_MAX,
-            scale=5,
-            elem_id="pqa-feedback-comment",
-        )
-        send = gr.Button("Verstuur toelichting", size="sm", scale=1, elem_id="pqa-feedback-send")
-    thanks = gr.Markdown(visible=False, elem_id="pqa-feedback-thanks")
+class Panel:
+    """The comment box under the chat: made where it is created, its events wired by `wire` (called after the
+    chat's own events, so that theirs keep their numbers)."""
 
-    def on_like(history: list[dict[str, Any]], given: Receipts, data: gr.LikeData) -> tuple[Any, ...]:
-        given, key, ask = liked(log, history or [], given or {}, data)
-        return given, key, gr.update(visible=ask), gr.update(value=""), gr.update(value=THANKS, visible=ask)
+    def __init__(self, chatbot: gr.Chatbot, log: StaffLog | None) -> None:
+        self.chatbot, self.log = chatbot, log
+        if log is None:
+            return
+        self.receipts = gr.State({})
+        self.last = gr.State(None)
+        with gr.Row(visible=False) as self.box:
+            self.comment = gr.Textbox(
+                label="Toelichting bij uw oordeel (niet verplicht)",
+                placeholder="Wat klopte er niet, of wat miste u?",
+                max_lines=4,
+                max_length=COMMENT_MAX,
+                scale=5,
+                elem_id="pqa-feedback-comment",
+            )
+            self.send = gr.Button("Verstuur toelichting", size="sm", scale=1, elem_id="pqa-feedback-send")
+        self.thanks = gr.Markdown(visible=False, elem_id="pqa-feedback-thanks")
 
-    def on_comment(text: str, given: Receipts, key: str | None) -> tuple[Any, ...]:
-        given, saved = commented(log, text, given or {}, key)
-        if not saved:
-            return given, gr.update(), gr.update(), gr.update()
-        return given, gr.update(visible=False), gr.update(value=""), gr.update(value=SAVED, visible=True)
+    def wire(self) -> None:
+        """Store the chatbot's thumbs in the log and the comment with the last one."""
+        log = self.log
+        if log is None:
+            return
 
-    chatbot.like(on_like, [chatbot, receipts], [receipts, last, box, comment, thanks], api_visibility="private")
-    outputs = [receipts, box, comment, thanks]
-    send.click(on_comment, [comment, receipts, last], outputs, api_visibility="private")
-    comment.submit(on_comment, [comment, receipts, last], outputs, api_visibility="private")
+        def on_like(history: list[dict[str, Any]], given: Receipts, data: gr.LikeData) -> tuple[Any, ...]:
+            given, key, ask = liked(log, history or [], given or {}, data)
+            return given, key, gr.update(visible=ask), gr.update(value=""), gr.update(value=THANKS, visible=ask)
+
+        def on_comment(text: str, given: Receipts, key: str | None) -> tuple[Any, ...]:
+            given, saved = commented(log, text, given or {}, key)
+            if not saved:
+                return given, gr.update(), gr.update(), gr.update()
+            return given, gr.update(visible=False), gr.update(value=""), gr.update(value=SAVED, visible=True)
+
+        liked_out = [self.receipts, self.last, self.box, self.comment, self.thanks]
+        self.chatbot.like(on_like, [self.chatbot, self.receipts], liked_out, api_visibility="private")
+        outputs = [self.receipts, self.box, self.comment, self.thanks]
+        inputs = [self.comment, self.receipts, self.last]
+        self.send.click(on_comment, inputs, outputs, api_visibility="private")
+        self.comment.submit(on_comment, inputs, outputs, api_visibility="private")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, IndexMissingError
 
 STAFF_DB = "staff.sqlite3"
 """The file's name in the index folder when ASSISTANT_STAFF_DB names none (`--rebuild` leaves it alone)."""
@@ -131,9 +131,11 @@ class StaffLog:
     """The feedback and (when `log_questions`) the question log in one SQLite file; safe to share between threads
     and processes (each call opens its own connection; WAL lets readers and one writer go together)."""
 
-    def __init__(self, path: Path, log_questions: bool = False) -> None:
+    def __init__(self, path: Path, log_questions: bool = False, make_folder: bool = True) -> None:
         self.path = Path(path)
         self.log_questions = log_questions
+        self.make_folder = make_folder
+        """Whether a missing folder is made; not for the index folder, which only an ingest makes."""
         self._ready = False
         self._lock = threading.Lock()
 
@@ -141,13 +143,20 @@ class StaffLog:
     def open(cls, settings: Settings, index_dir: Path | None = None) -> StaffLog:
         """The store the settings name: ASSISTANT_STAFF_DB, else staff.sqlite3 in the index folder (`index_dir`, by
         default the settings')."""
-        return cls(settings.staff_db or (index_dir or settings.index_dir) / STAFF_DB, settings.question_log)
+        if settings.staff_db is not None:
+            return cls(settings.staff_db, settings.question_log)
+        return cls((index_dir or settings.index_dir) / STAFF_DB, settings.question_log, make_folder=False)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         if not self._ready:
             with self._lock:
                 if not self._ready:
+                    if not self.path.parent.is_dir() and not self.make_folder:
+                        raise IndexMissingError(
+                            f"No index in {self.path.parent}/ to keep feedback beside - run `assistant ingest` "
+                            "first, or name a file in ASSISTANT_STAFF_DB."
+                        )
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     with self._connect() as db:
                         db.execute("PRAGMA journal_mode=WAL")

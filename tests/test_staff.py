@@ -105,6 +105,16 @@ def test_the_question_log_writes_nothing_unless_configured(tmp_path: Path) -> No
     )
 
 
+def test_feedback_beside_a_missing_index_is_refused_not_a_new_folder(tmp_path: Path, assistant: Assistant) -> None:
+    settings = Settings(index_dir=tmp_path / "no-index", client_per_minute=1000)
+    with TestClient(create_app(settings)) as c:
+        response = c.post("/api/feedback", json={"rating": "up", "question": FIETS})
+    assert response.status_code == 503 and "ASSISTANT_STAFF_DB" in response.json()["detail"]
+    assert not (tmp_path / "no-index").exists()
+    StaffLog.open(Settings(staff_db=tmp_path / "own" / "staff.sqlite3")).add_feedback(Feedback("up", FIETS))
+    assert (tmp_path / "own" / "staff.sqlite3").exists()  # a file named on purpose gets its folder
+
+
 def test_settings_keep_the_log_off_by_default_and_read_the_switches(tmp_path: Path) -> None:
     assert Settings.from_env({}).question_log is False
     s = Settings.from_env(

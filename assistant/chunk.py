@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from functools import cache
+from typing import Any
 
 from assistant.types import Document, Part, PartKey
 
@@ -20,11 +20,17 @@ PIECE_OVERLAP = 120
 QUESTION_CHARS = 400
 REF_HEAD_CHARS = 400
 
-_splitter = RecursiveCharacterTextSplitter(
-    chunk_size=PIECE_CHARS,
-    chunk_overlap=PIECE_OVERLAP,
-    separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
-)
+
+@cache
+def _splitter() -> Any:
+    # Imported on first use: langchain takes most of a second to import, and searching never splits a text.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        chunk_size=PIECE_CHARS,
+        chunk_overlap=PIECE_OVERLAP,
+        separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+    )
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
             chunks.append(Chunk(part_id(doc.doc_id, part.label), doc.doc_id, part.label, 0, text, resolved.label))
             continue
         answer = " ".join(part.answer.split())
-        pieces = _splitter.split_text(answer) if answer else [""]
+        pieces = _splitter().split_text(answer) if answer else [""]
         for i, piece in enumerate(pieces):
             cid = part_id(doc.doc_id, part.label) + (f"~{i}" if i else "")
             text = f"{context}\nAntwoord: {piece}" if piece else context

@@ -1,4 +1,5 @@
-"""The `assistant` command: parse, ingest, ask, serve and eval. Errors become one red line and exit status 1.
+"""The `assistant` command: parse, ingest, ask, serve, eval and questions. Errors become one red line and exit
+status 1.
 
 Heavy libraries (torch, chromadb, gradio) are imported inside the command that needs them, so `assistant parse`
 and `--help` start fast.
@@ -15,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings, go_offline
+from assistant.config import Settings, go_offline, parse_server
 from assistant.errors import AssistantError, ParseError
 from assistant.filters import FILTER_KEYS
 
@@ -280,6 +281,11 @@ def _wrap(text: str, indent: str = "    ") -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    server = parse_server(args.server, "--server") if args.server else args.settings.server
+    if server and not args.index:
+        data = ask_server(server, args.question, filters_from(args), args.top_k)
+        print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else format_answer(answer_of(data)))
+        return 0
     from assistant.application import Assistant
     from assistant.retrieve import RetrievalSettings
 
@@ -290,6 +296,57 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(format_answer(answer))
     return 0
+
+
+ASK_TIMEOUT_S = 60.0
+
+
+def ask_server(server: str, question: str, filters: dict[str, str], top_k: int) -> dict[str, Any]:
+    """The answer of a running server's POST /api/ask, as JSON; AssistantError with its message when it refuses or
+    cannot be reached."""
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"question": question, "filters": filters, "top_k": top_k}).encode("utf-8")
+    request = urllib.request.Request(
+        f"{server}/api/ask", data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=ASK_TIMEOUT_S) as response:  # noqa: S310 - http(s) only (parse_server)
+            data: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+            return data
+    except urllib.error.HTTPError as err:
+        try:
+            detail = json.loads(err.read().decode("utf-8")).get("detail", "")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            detail = ""
+        raise AssistantError(f"{server} answered {err.code}: {detail or err.reason}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise AssistantError(
+            f"Cannot reach the server at {server} ({reason}). Start it with `assistant serve`, or leave out "
+            "--server (and ASSISTANT_SERVER) to search the index here."
+        ) from None
+
+
+def answer_of(data: dict[str, Any]) -> Any:
+    """An Answer rebuilt from the API's JSON, for format_answer."""
+    from assistant.answer import Answer
+    from assistant.types import Citation, Hit
+
+    def hit(d: dict[str, Any]) -> Hit:
+        citation = {k: v for k, v in d["citation"].items() if k in Citation.__dataclass_fields__}
+        return Hit(Citation(**citation), float(d.get("score", 0.0)), d.get("question", ""), d.get("answer", ""))
+
+    answers = [hit(h) for h in data.get("answers", [])]
+    return Answer(
+        data.get("question", ""),
+        hits=tuple(answers + [hit(h) for h in data.get("related", [])]),
+        primary_count=len(answers),
+        abstained=bool(data.get("abstained")),
+        message=data.get("message", ""),
+        suggestions=tuple(hit(h) for h in data.get("suggestions", [])),
+    )
 
 
 def format_answer(answer: Any) -> str:
@@ -320,7 +377,7 @@ def format_answer(answer: Any) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.web.app import serve
+    from assistant.web.app import bind, serve
 
     settings = args.settings
     if args.port:
@@ -329,53 +386,184 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = replace(settings, host=args.host)
     if args.index:
         settings = replace(settings, index_dir=Path(args.index))
-    if args.ingest:
-        print(_ingest(settings, settings.index_dir, args.ingest).summary())
-    serve(settings)
+    sock = bind(settings.host, settings.port)  # a port in use is said now, before an ingest or any banner
+    try:
+        if args.ingest:
+            print(_ingest(settings, settings.index_dir, args.ingest).summary())
+        serve(settings, sock=sock)
+    finally:
+        sock.close()
     return 0
 
 
+# ---------------------------------------------------------------- questions (staff)
+
+
+def cmd_questions(args: argparse.Namespace) -> int:
+    from assistant.staff import LISTS, StaffLog, rows, to_csv
+
+    settings = args.settings
+    if args.db:
+        settings = replace(settings, staff_db=Path(args.db))
+    log = StaffLog.open(settings, _index_dir(args))
+    since = _date(args.since) if args.since else None
+    kinds = LISTS if args.list == "all" else (args.list,)
+    if args.csv:
+        if len(kinds) != 1:
+            raise AssistantError("--csv writes one list: add --list questions, --list gaps or --list feedback")
+        Path(args.csv).write_text(to_csv(log, kinds[0], since), encoding="utf-8")
+        print(f"wrote {len(rows(log, kinds[0], since))} row(s) to {args.csv}")
+        return 0
+    if not log.exists():
+        print(f"Nothing stored yet in {log.path} (no feedback; the question log is off unless ASSISTANT_QUESTION_LOG).")
+        return 0
+    c = log.counts()
+    print(
+        f"{log.path}: {c['questions']} question(s) logged, {c['abstained']} not answered; "
+        f"feedback {c['up']} up, {c['down']} down"
+    )
+    if not log.log_questions:
+        print(_color("The question log is off (ASSISTANT_QUESTION_LOG): new questions are not logged.", DIM))
+    for kind in kinds:
+        found = rows(log, kind, since)
+        print("")
+        print(_color(f"{_TITLES[kind]} ({len(found)})", BOLD))
+        for row in found[: args.limit]:
+            print("  " + _LINES[kind](row))
+        if len(found) > args.limit:
+            print(_color(f"  ... {len(found) - args.limit} more (--limit N, or --csv FILE for all)", DIM))
+    return 0
+
+
+_TITLES = {
+    "questions": "Questions asked (newest first)",
+    "gaps": "Knowledge gaps: questions we could not answer (kennislacunes), most asked first",
+    "feedback": "Feedback (newest first)",
+}
+_LINES = {
+    "questions": lambda r: (
+        f"{r[0]}  {r[1]:<6}  {'not answered' if r[4] == 'ja' else 'answered'}  {r[2]}"
+        + (f"  [{r[3]}]" if r[3] else "")
+        + (f"  -> {r[5]}" if r[5] else "")
+    ),
+    "gaps": lambda r: f"{r[1]:>4} x  {r[0]}  (last {r[3]})",
+    "feedback": lambda r: (
+        f"{r[0]}  {r[1]:<6}  {r[2]:<4}  {r[3]}" + (f"  - {r[4]!r}" if r[4] else "") + (f"  -> {r[5]}" if r[5] else "")
+    ),
+}
+
+
+def _date(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise AssistantError(f"--since takes a date as YYYY-MM-DD, got {value!r}")
+    return value
+
+
+EXAMPLES = {
+    "parse": """examples:
+  assistant parse corpus/sv_2024_0213.txt
+  assistant parse ../shared/corpora/be-chamber-2017/dekamer-2017.jsonl --id 187232 --json""",
+    "eval": """examples:
+  assistant eval --questions eval/sample.questions.jsonl --index index --report reports/sample
+  assistant eval --questions ../shared/eval/be2017-dev.questions.jsonl --index /tmp/idx-be --report reports/dev \\
+      --compare reports/before/metrics.json --fail-under part_hit5=0.9""",
+    "ingest": """examples:
+  assistant ingest corpus/
+  assistant ingest ../shared/corpora/be-chamber-2017/dekamer-2017.jsonl --index /tmp/idx-be
+  assistant ingest export.jsonl --fields id=nr,title=onderwerp,question=vraag,answer=antwoord,date=datum""",
+    "ask": """examples:
+  assistant ask "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
+  assistant ask "Welke subsidies voor ontharding?" --party "Open VLD" --from 2023-01-01 --json
+  assistant ask "Hoeveel stagiairs?" --server http://127.0.0.1:7860    # a running server answers at once
+
+A cold start loads the model (seconds); with --server (or ASSISTANT_SERVER) the running server answers instead.""",
+    "serve": """examples:
+  assistant serve
+  assistant serve --index /tmp/idx-be --port 8080
+  assistant serve --ingest corpus/ --host 0.0.0.0    # behind a reverse proxy, see README "Deploy"
+
+A port that is in use is reported (exit status 1) before anything is loaded.""",
+    "questions": """examples:
+  assistant questions                          # counts, the latest questions, knowledge gaps and feedback
+  assistant questions --list gaps --since 2026-01-01
+  assistant questions --list feedback --csv feedback.csv
+
+Questions are logged only when ASSISTANT_QUESTION_LOG is on; feedback is always kept.""",
+}
+
+
+def _parser(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text[:1].upper() + help_text[1:] + ".",
+        epilog=EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
 def _add_index_commands(sub: Any) -> None:
-    i = sub.add_parser("ingest", help="parse, embed and index documents (only what changed)")
-    i.add_argument("paths", nargs="+", help="files or folders (.txt, .pdf, .jsonl)")
+    i = _parser(sub, "ingest", "parse, embed and index documents (only what changed)")
+    i.add_argument("paths", nargs="+", help="files or folders (.txt, .pdf, .docx, .html, .csv, .jsonl)")
     i.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX)")
     i.add_argument("--rebuild", action="store_true", help="start from an empty index")
-    i.add_argument("--fields", help="JSONL field mapping, e.g. 'id=nr,question=vraag,answer=antwoord'")
+    i.add_argument("--fields", help="JSONL/CSV field mapping, e.g. 'id=nr,question=vraag,answer=antwoord'")
     i.add_argument("--quiet", action="store_true", help="no progress bar")
     i.set_defaults(func=cmd_ingest)
 
-    a = sub.add_parser("ask", help="ask a question; prints the cited answer")
+    a = _parser(sub, "ask", "ask a question; prints the cited answer")
     a.add_argument("question")
-    a.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX)")
+    a.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX); searched here, never --server")
     a.add_argument("--top-k", type=int, default=5, help="how many parts to show (default 5)")
     a.add_argument("--json", action="store_true", help="print the answer as JSON")
+    a.add_argument(
+        "--server", metavar="URL", help="ask a running `assistant serve` (its /api/ask) instead (or ASSISTANT_SERVER)"
+    )
     a.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help=argparse.SUPPRESS)
     add_filter_options(a)
     a.set_defaults(func=cmd_ask)
 
-    s = sub.add_parser("serve", help="run the chat, source view, widget and JSON API")
+    s = _parser(sub, "serve", "run the chat, source view, widget, staff page and JSON API")
     s.add_argument("--index", help="index folder (default: index/ or ASSISTANT_INDEX)")
     s.add_argument("--ingest", nargs="+", metavar="PATH", help="ingest these first (only what changed)")
     s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="port (default 7860)")
     s.set_defaults(func=cmd_serve)
 
+    q = _parser(sub, "questions", "list the questions asked, the knowledge gaps and the feedback (for staff)")
+    q.add_argument("--list", choices=["all", "questions", "gaps", "feedback"], default="all", help="what to list")
+    q.add_argument("--csv", metavar="FILE", help="write the chosen list (with --list) to FILE as CSV")
+    q.add_argument("--since", metavar="YYYY-MM-DD", help="only what was asked or given on or after this date")
+    q.add_argument("--limit", type=int, default=20, help="rows per list on screen (default 20)")
+    q.add_argument("--index", help="the index folder whose staff.sqlite3 to read (default: index/ or ASSISTANT_INDEX)")
+    q.add_argument("--db", help="the staff store itself (default: ASSISTANT_STAFF_DB, else INDEX/staff.sqlite3)")
+    q.set_defaults(func=cmd_questions)
+
 
 # ---------------------------------------------------------------- main
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description=__doc__,
+        epilog='examples:\n  assistant ingest corpus/\n  assistant ask "Hoeveel kilometer fietssnelweg werd in 2022 '
+        "aangelegd?\"\n  assistant serve\n\n`assistant COMMAND --help` shows each command's options and examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("parse", help="show how a file is split into sub-questions and answers")
-    p.add_argument("file", help="a .txt, .pdf or .jsonl file")
+    p = _parser(sub, "parse", "show how a file is split into sub-questions and answers")
+    p.add_argument("file", help="a .txt, .pdf, .docx, .html, .csv or .jsonl file")
     p.add_argument("--json", action="store_true", help="print the parsed document(s) as JSON")
     p.add_argument("--id", help="only the record with this document id (for .jsonl files)")
     p.add_argument("--fields", help="JSONL field mapping, e.g. 'id=nr,question=vraag,answer=antwoord'")
     p.set_defaults(func=cmd_parse)
 
-    e = sub.add_parser("eval", help="score parsing and retrieval against gold files")
+    e = _parser(sub, "eval", "score parsing and retrieval against gold files")
     e.add_argument("--alignment", help="sub-question alignment gold (JSONL)")
     e.add_argument("--corpus", nargs="+", help="corpus files or folders the alignment gold refers to")
     e.add_argument("--questions", help="questions with gold answers (JSONL)")

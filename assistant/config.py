@@ -99,6 +99,14 @@ class Settings:
     """Where rate limits are counted: memory:// (this process) or redis://host:port/db (shared by replicas)."""
     client_per_minute: int = 60
     """Questions per minute from one client on /api/ask, /api/similar and the chat (the widget's are per key)."""
+    staff_db: Path | None = None
+    """The SQLite file of feedback and the question log; None: staff.sqlite3 in `index_dir`."""
+    question_log: bool = False
+    """Whether every question asked (chat, widget, API) is logged for staff; off unless ASSISTANT_QUESTION_LOG."""
+    staff_token: str | None = None
+    """Lets /staff be read from another address than loopback (Authorization: Bearer ... or X-Staff-Token)."""
+    server: str | None = None
+    """A running `assistant serve` (http://host:port) that `assistant ask` sends its questions to."""
 
     def widget_keys(self) -> dict[str, WidgetKey]:
         """The widget keys by name: the configured ones and, unless redefined, the built-in `demo` key."""
@@ -147,6 +155,14 @@ class Settings:
             updates["forwarded_allow_ips"] = parse_networks(e["ASSISTANT_FORWARDED_ALLOW_IPS"])
         if e.get("ASSISTANT_RATE_LIMIT_STORAGE"):
             updates["rate_limit_storage"] = parse_storage(e["ASSISTANT_RATE_LIMIT_STORAGE"])
+        if e.get("ASSISTANT_STAFF_DB"):
+            updates["staff_db"] = Path(e["ASSISTANT_STAFF_DB"])
+        if e.get("ASSISTANT_QUESTION_LOG"):
+            updates["question_log"] = parse_switch("ASSISTANT_QUESTION_LOG", e["ASSISTANT_QUESTION_LOG"])
+        if e.get("ASSISTANT_STAFF_TOKEN"):
+            updates["staff_token"] = parse_token(e["ASSISTANT_STAFF_TOKEN"])
+        if e.get("ASSISTANT_SERVER"):
+            updates["server"] = parse_server(e["ASSISTANT_SERVER"], "ASSISTANT_SERVER")
         if updates.get("client_per_minute", 1) < 1:  # type: ignore[operator]
             raise ConfigError("ASSISTANT_CLIENT_PER_MINUTE must be at least 1")
         return replace(s, **updates)  # type: ignore[arg-type]
@@ -190,6 +206,37 @@ def parse_networks(raw: str) -> tuple[str, ...]:
                 'e.g. "127.0.0.1" or "10.0.0.0/8"'
             ) from None
     return nets
+
+
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+STAFF_TOKEN_MIN = 16
+
+
+def parse_switch(name: str, raw: str) -> bool:
+    """On (1, true, yes, on) or off (0, false, no, off); ConfigError naming the variable otherwise."""
+    value = raw.strip().lower()
+    if value in _ON or value in _OFF:
+        return value in _ON
+    raise ConfigError(f"{name} must be on or off (1/0, true/false, yes/no), got {raw!r}")
+
+
+def parse_token(raw: str) -> str:
+    """A staff token of at least STAFF_TOKEN_MIN characters, without spaces (it travels in a header)."""
+    token = raw.strip()
+    if len(token) < STAFF_TOKEN_MIN or any(c.isspace() or not c.isprintable() for c in token):
+        raise ConfigError(
+            f"ASSISTANT_STAFF_TOKEN must be at least {STAFF_TOKEN_MIN} printable characters without spaces, e.g. "
+            'the output of `python -c "import secrets; print(secrets.token_urlsafe(24))"`'
+        )
+    return token
+
+
+def parse_server(raw: str, name: str = "--server") -> str:
+    """The address of a running server, http(s)://host[:port][/prefix], without a trailing slash."""
+    url = raw.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+        raise ConfigError(f"{name} must be the server's address, e.g. http://127.0.0.1:7860, got {raw!r}")
+    return url
 
 
 def parse_storage(raw: str) -> str:

@@ -211,11 +211,13 @@ def test_eerder_gesteld_shows_per_sub_question_only_what_is_similar(page: Any, b
     parts = results.locator(".pqa-draft-part")
     assert parts.count() == 2
     first, second = parts.nth(0), parts.nth(1)
-    assert first.locator('a[href="doc/sv_2024_0213?part=3e#part-3e"]').count() == 1
+    assert first.locator('a.pqa-chip[href^="doc/sv_2024_0213?part=3e"]').count() == 1
     assert "sterk gelijkend (" in first.locator(".pqa-sim").first.inner_text()
     assert "Geen eerdere vraag lijkt hier voldoende op." in second.inner_text()
-    shown = [a.get_attribute("href") for a in results.locator(".pqa-earlier a.pqa-link").all()]
-    assert len(shown) == len(set(shown))  # no paragraph twice
+    shown = [a.get_attribute("href") for a in results.locator(".pqa-earlier a.pqa-chip").all()]
+    assert shown and len(shown) == len(set(shown))  # no part twice
+    heads = [h.inner_text() for h in first.locator(".pqa-doc-title").all()]
+    assert len(heads) == len(set(heads))  # one header per document
     _shot(page, "eerder-gesteld.png")
     draft.fill("Welke kleur hebben paleisdeuren?")
     page.locator("#pqa-similar").click()
@@ -245,7 +247,8 @@ def test_filters_resolve_loosely_and_can_be_dropped_when_they_find_nothing(page:
     note.get_by_text("gesteld vanaf 2030-01-01").wait_for()
     box.fill("Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?")
     box.press("Enter")
-    chat.get_by_text("met deze filters: fractie 'open-vld' (Open VLD), gesteld vanaf 2030-01-01").wait_for()
+    named = "met deze filters: fractie 'open-vld' (Open VLD), gesteld vanaf 2030-01-01"
+    chat.locator("p").get_by_text(named).wait_for()
     without = page.locator("#pqa-unfiltered")
     without.wait_for(state="visible")
     _shot(page, "filters-nothing-found.png")

@@ -19,6 +19,7 @@ from schemathesis.checks import not_a_server_error
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.ingest import ingest
+from assistant.staff import StaffLog
 from assistant.web.app import Backend, create_app
 from tests.conftest import CORPUS, fake_assistant
 from tests.fakes import FakeEmbedder
@@ -40,10 +41,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """APP serving the sample corpus (fake embedder) for this module's tests."""
     folder = tmp_path_factory.mktemp("fuzz") / "idx"
     ingest([CORPUS], Index.open(folder), FakeEmbedder, model_name="fake", progress=False)
-    before = APP.state.backend
+    before = APP.state.backend, APP.state.staff
     APP.state.backend = Backend(Settings(index_dir=folder), fake_assistant(folder))
+    APP.state.staff = StaffLog.open(Settings(index_dir=folder))  # feedback beside this index, not /nonexistent
     yield APP
-    APP.state.backend = before
+    APP.state.backend, APP.state.staff = before
 
 
 @schema.parametrize()

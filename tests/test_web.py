@@ -472,13 +472,22 @@ def test_chat_says_there_is_no_index_yet() -> None:
 def test_serve_runs_uvicorn_on_the_configured_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import socket
+
     import uvicorn
 
     ran: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, **kw))
-    web_app.serve(Settings(index_dir=tmp_path / "none", host="127.0.0.1", port=8765))
-    assert (ran["host"], ran["port"]) == ("127.0.0.1", 8765)
+    monkeypatch.setattr(
+        uvicorn.Server, "run", lambda self, sockets=None: ran.update(app=self.config.app, sockets=sockets)
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    web_app.serve(Settings(index_dir=tmp_path / "none", host="127.0.0.1", port=port))
+    [bound] = ran["sockets"]  # serve binds the port itself, before anything is loaded
+    assert bound.getsockname() == ("127.0.0.1", port)
+    bound.close()
     out = capsys.readouterr().out
-    assert "http://127.0.0.1:8765/" in out and "No index in" in out
+    assert f"http://127.0.0.1:{port}/" in out and "No index in" in out
     with TestClient(ran["app"]) as c:
         assert c.post("/api/ask", json={"question": FIETS}).status_code == 503

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from assistant.answer import AbstainPolicy
 from assistant.config import Settings, WidgetKey
 from assistant.index import Index
 from assistant.ingest import ingest
+from assistant.staff import STAFF_DB, StaffLog
 from assistant.web.app import create_app
 from assistant.web.widget import snippet
 from tests.conftest import CORPUS, fake_assistant
@@ -98,7 +100,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     with serving(app) as app_url, serving(abstaining) as abstaining_url:
         pages = _pages(app_url, abstaining_url)
         allowed, foreign = Host(allowed_port, pages), Host(foreign_port, pages)
-        yield {"app": app_url, "allowed": allowed.url, "foreign": foreign.url}
+        yield {"app": app_url, "allowed": allowed.url, "foreign": foreign.url, "index": str(folder)}
         allowed.close()
         foreign.close()
 
@@ -167,6 +169,25 @@ def test_allowed_origin_gets_a_cited_answer_with_absolute_links(page: Any, sites
     assert _focused(page) == "launcher"
     # The widget talks only to the server it came from.
     assert [u for u in page.requests if not u.startswith((sites["allowed"], sites["app"]))] == []
+
+
+def test_thumbs_and_a_comment_reach_the_staff(page: Any, sites: dict[str, str]) -> None:
+    log = _open(page, sites["allowed"] + "/intranet.html")
+    _ask(page, FIETS)
+    log.get_by_text("74,6 km", exact=False).first.wait_for()
+    down = log.get_by_role("button", name="Nee, niet nuttig").last
+    down.click()
+    log.get_by_text("Bedankt voor uw feedback.").last.wait_for()
+    assert down.get_attribute("aria-pressed") == "true"
+    log.get_by_label("Toelichting (niet verplicht)").last.fill("Ik zocht de cijfers per provincie.")
+    log.get_by_role("button", name="Verstuur toelichting").last.click()
+    log.get_by_text("Bedankt, uw toelichting is bewaard.").last.wait_for()
+    _shot(page, "widget-feedback.png")
+    verdicts = [f for f in StaffLog(Path(sites["index"]) / STAFF_DB).feedback() if f.question == FIETS]
+    assert [(f.rating, f.comment, f.channel) for f in verdicts] == [
+        ("down", "Ik zocht de cijfers per provincie.", "widget")
+    ]
+    assert verdicts[0].shown[0] == "sv_2023_0302#1"
 
 
 def test_another_origin_sees_a_clear_refusal(page: Any, sites: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from assistant.answer import Answer
 from assistant.application import Assistant
 from assistant.render import coverage, coverage_line
+from assistant.staff import COMMENT_MAX, SHOWN_MAX, Feedback, Receipt, StaffLog
 from assistant.web import views
 from assistant.web.source import CSP, document_page, not_found_page
 
@@ -137,6 +138,72 @@ class SimilarRequest(_Filtered):
         return _question(value, views.DRAFT_MAX)
 
 
+class Amend(BaseModel):
+    """The receipt of a verdict given before, to change it (add a comment, turn the thumb)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1)
+    secret: str = Field(min_length=1, max_length=64)
+
+
+class FeedbackRequest(BaseModel):
+    """A reader's verdict on an answer: `rating` up or down, an optional `comment`, the question and the parts the
+    answer showed (`cited`, as "doc#part"). With `amend` (the id and secret a first verdict got back) it changes
+    that verdict's rating and comment instead of adding one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: str = Field(pattern="^(up|down)$", examples=["down"])
+    question: str = Field(examples=["Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"])
+    cited: list[str] = Field(default_factory=list, max_length=SHOWN_MAX, examples=[["sv_2023_0302#1"]])
+    comment: str = Field("", max_length=COMMENT_MAX, examples=["Het antwoord gaat over 2021, niet 2022."])
+    amend: Amend | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _question(value, views.QUESTION_MAX)
+
+    @field_validator("cited")
+    @classmethod
+    def _check_cited(cls, value: list[str]) -> list[str]:
+        if not all(_is_text(c) and 0 < len(c) <= 200 for c in value):
+            raise PydanticCustomError("question", "Geciteerde delen als 'doc#deel'. / Cited parts as 'doc#part'.")
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _check_comment(cls, value: str) -> str:
+        if not _is_text(value):
+            raise PydanticCustomError("question", f"De toelichting {BAD_TEXT_NL}. / The comment {BAD_TEXT_EN}.")
+        return value
+
+
+def staff_of(request: Request) -> StaffLog:
+    log: StaffLog = request.app.state.staff
+    return log
+
+
+def give_feedback(log: StaffLog, body: FeedbackRequest, channel: str) -> dict[str, Any] | JSONResponse:
+    """Store (or amend) a verdict; the JSON both feedback routes answer."""
+    if body.amend is not None:
+        receipt = Receipt(body.amend.id, body.amend.secret)
+        if not log.amend(receipt, body.rating, body.comment):
+            detail = "Onbekende feedback (id of geheim klopt niet). / Unknown feedback (id or secret does not match)."
+            return JSONResponse({"detail": detail}, status_code=404)
+    else:
+        feedback = Feedback(body.rating, body.question, tuple(body.cited), body.comment, channel)
+        receipt = log.add_feedback(feedback)
+    return {"id": receipt.id, "secret": receipt.secret}
+
+
+@router.post("/api/feedback", tags=["api"], response_model=None)
+def api_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any] | JSONResponse:
+    """Thumbs up or down on an answer, with an optional comment, for the staff (see /staff); kept beside the index."""
+    return give_feedback(staff_of(request), body, "api")
+
+
 def assistant_of(request: Request) -> Assistant:
     app: Assistant = request.app.state.backend.get()
     return app
@@ -169,7 +236,9 @@ def answer_json(request: Request, answer: Answer) -> dict[str, Any]:
 def api_ask(body: AskRequest, request: Request) -> dict[str, Any]:
     """The minister's own words answering the question, cited down to the sub-question, with source links."""
     app, policy = assistant_of(request), request.app.state.abstain_policy
-    answer = views.ask(app, body.question, body.filters, body.top_k, policy, body.turns())
+    answer = views.ask(
+        app, body.question, body.filters, body.top_k, policy, body.turns(), log=staff_of(request), channel="api"
+    )
     return answer_json(request, answer)
 
 

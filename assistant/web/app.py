@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import socket
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -30,10 +31,12 @@ from assistant.errors import (
     IndexMissingError,
     StoreUnavailableError,
 )
+from assistant.staff import StaffLog
 from assistant.types import Document
 from assistant.web import security, widget
 from assistant.web.api import router
 from assistant.web.docs import install as install_docs
+from assistant.web.staff import router as staff_router
 
 # Status per error class; the most specific class listed wins (see `_status`).
 STATUS: dict[type[AssistantError], int] = {
@@ -159,6 +162,8 @@ def create_app(
     )
     app.state.backend = backend
     app.state.abstain_policy = abstain_policy
+    # Beside the index served: the assistant's own folder when one is given (tests, eval/load.py), else the settings'.
+    app.state.staff = StaffLog.open(settings, getattr(getattr(assistant, "index", None), "dir", None))
     origins = list(cors_origins if cors_origins is not None else getattr(settings, "cors_origins", ()))
     # Always installed, with no origins: Gradio then leaves CORS to us instead of echoing every origin;
     # the site's origins get CORS on /api/* only (security.ApiCors).
@@ -170,8 +175,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(router)
     app.include_router(widget.router)
+    app.include_router(staff_router)
     install_docs(app, app.title)
-    blocks = chat.build(backend.get, abstain_policy, docs)
+    blocks = chat.build(backend.get, abstain_policy, docs, app.state.staff)
     security.install(app, blocks, settings, origins, storage)
     # Mounted last: the API, /docs and /doc/... routes are matched before Gradio's catch-all at "/".
     return gr.mount_gradio_app(
@@ -188,17 +194,44 @@ def create_app(
     )
 
 
-def serve(settings: Settings, assistant: Assistant | None = None) -> None:
-    """Run the app with uvicorn on settings.host:settings.port (over `assistant`, else the index it opens)."""
+def bind(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, for uvicorn to serve on; ConfigError saying so when the port is taken."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as err:
+        raise ConfigError(f"Cannot listen on {host!r}: {err.strerror}. Give an address with --host.") from None
+    sock = socket.socket(family, kind, proto)
+    # As uvicorn binds: a port left in TIME_WAIT by the last server is free, one another server listens on is not.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as err:
+        sock.close()
+        raise ConfigError(
+            f"Port {port} on {host} is in use ({err.strerror}): stop the other server or pick another port with "
+            "--port (or ASSISTANT_PORT)."
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: Settings, assistant: Assistant | None = None, sock: socket.socket | None = None) -> None:
+    """Run the app with uvicorn on settings.host:settings.port (over `assistant`, else the index it opens).
+
+    The port is bound first (or `sock`, bound by the caller, is used), so a port in use is an error before anything
+    is loaded or announced."""
     import uvicorn
 
+    sock = sock or bind(settings.host, settings.port)
     try:
         assistant = assistant or open_assistant(settings)
     except (IndexMissingError, StoreUnavailableError) as err:
         print(f"{err} The server starts anyway and answers 503 until it can open the index.")
     app = create_app(settings, assistant)
     url = f"http://{settings.host}:{settings.port}"
-    print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)")
+    print(f"Parlement Q&A: {url}/  (JSON-API: {url}/docs)", flush=True)
     # proxy_headers off: X-Forwarded-* count only from ASSISTANT_FORWARDED_ALLOW_IPS (security.ProxyGuard), where
     # uvicorn's default would trust any process on 127.0.0.1.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
+    config = uvicorn.Config(app, log_level="warning", proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -18,8 +18,9 @@ import gradio as gr
 from assistant.answer import AbstainPolicy, Answer
 from assistant.application import Assistant
 from assistant.errors import AssistantError, ConfigError
+from assistant.staff import StaffLog
 from assistant.types import Document
-from assistant.web import views
+from assistant.web import feedback, views
 from assistant.web.markup import answer_html, message_html, pending_html, similar_html
 
 EXAMPLES = (
@@ -139,13 +140,14 @@ def converse(
     policy: AbstainPolicy | None,
     turns: Turns | None = None,
     lang: str = "nl",
+    log: StaffLog | None = None,
 ) -> tuple[str, dict[str, Any] | None]:
     """The answer to `question` in the conversation `turns` (oldest first) as HTML, and the turn to remember (None
     for a question that could not be asked: it is no part of the conversation). The turn also holds the answer as
-    Markdown and its permalink."""
+    Markdown and its permalink. `log`: the staff's question log."""
     history = [{"question": t["question"], "cited": t["cited"]} for t in (turns or [])][-views.HISTORY_MAX_TURNS :]
     try:
-        answer = views.ask(get(), question, filters, 5, policy, history)
+        answer = views.ask(get(), question, filters, 5, policy, history, log=log, channel="chat")
     except AssistantError as err:
         return message_html(str(err)), None
     link = permalink(searched_as(answer), filters, lang)
@@ -213,8 +215,11 @@ LABELS = {
 """The Vraag tab's own words; `?lang=en` shows the English ones."""
 
 
-def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = ()) -> gr.Blocks:
-    """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none)."""
+def build(
+    get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = (), staff: StaffLog | None = None
+) -> gr.Blocks:
+    """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none);
+    `staff` keeps the thumbs given on answers (and logs the questions when its question log is on)."""
     nl = LABELS["nl"]
     allowed = {k: set(views.choices(docs, k)) for k in ("minister", "department", "party", "asker")}
     Messages = list[dict[str, str]]
@@ -240,7 +245,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
     ) -> tuple[Messages, Turns, Any, dict[str, Any]]:
         """Step two: the pending message replaced by the answer (a client that showed none gets the question and
         the answer); the conversation kept in the browser."""
-        answer, turn = converse(get, question, filters, policy, [] if alone else turns, lang)
+        answer, turn = converse(get, question, filters, policy, [] if alone else turns, lang, staff)
         waiting = bool(history) and "pqa-pending" in str(history[-1].get("content"))
         shown = [*(history[:-1] if waiting else [*history, shown_question(question)])]
         shown.append({"role": "assistant", "content": answer})
@@ -364,11 +369,12 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
                 buttons=[],  # no share, no copy of raw HTML: each answer has its own copy (Markdown)
                 sanitize_html=True,
                 latex_delimiters=[],
-                feedback_options=None,
+                feedback_options=feedback.OPTIONS if staff is not None else None,
                 elem_id="pqa-chat",
                 placeholder=nl["empty"],
             )
             turns = gr.State([])
+            thumbs = feedback.Panel(chatbot, staff)
             # The question being asked, from step one to step two: a component, not a State, so that one request
             # to `respond` holds the whole question (eval/flood.py asks that way).
             asking = gr.Textbox(visible=False, elem_id="pqa-asking")
@@ -457,6 +463,7 @@ def build(get: Getter, policy: AbstainPolicy | None, docs: Sequence[Document] = 
             without.click(
                 unfiltered, [chatbot, turns, saved, lang], [*outputs, *filter_inputs, filter_note, without], **quick
             )
+            thumbs.wire()
         with gr.Tab("Eerder gesteld?"):
             gr.Markdown(
                 "Plak het ontwerp van een schriftelijke vraag. Per genummerde deelvraag ziet u de eerder gestelde "

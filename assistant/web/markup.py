@@ -323,15 +323,21 @@ def similar_html(result: Similar) -> str:
                 "</div>"
             )
             continue
-        found = "".join(_earlier_html(result, h, shown) for h in part.earlier)
+        found = "".join(_earlier_html(result, hits, shown) for hits in by_document(part.earlier))
         blocks.append(f'<div class="pqa-draft-part">{own}{found}</div>')
     return f'<div class="pqa-answer"><p>{escape(head)}:</p>{"".join(blocks)}</div>'
 
 
-def _earlier_html(result: Similar, hit: Hit, shown: Shown) -> str:
-    similarity = hit.similarity if hit.similarity is not None else hit.score
-    badge = f'<p class="pqa-sim">{escape(result.policy.word(similarity))} ({percent(similarity)})</p>'
-    return f'<div class="pqa-earlier">{badge}{doc_html([hit], shown)}</div>'
+def _earlier_html(result: Similar, hits: Sequence[Hit], shown: Shown) -> str:
+    """One earlier document under a draft's sub-question: its header once, then each of its parts like the
+    sub-question with how similar it is."""
+    labels = {h.citation.part for h in hits}
+    parts = []
+    for hit in hits:
+        similarity = hit.similarity if hit.similarity is not None else hit.score
+        badge = f'<p class="pqa-sim">{escape(result.policy.word(similarity))} ({percent(similarity)})</p>'
+        parts.append(f'<div class="pqa-earlier">{badge}{hit_html(hit, shown, labels)}</div>')
+    return f'<section class="pqa-doc">{doc_head(hits[0].citation)}{"".join(parts)}</section>'
 
 
 def message_html(text: str) -> str:

@@ -51,9 +51,13 @@ GRADIO_OPEN = {("POST", JOIN), ("GET", DATA)}
 mcp and the rest answer 404."""
 GRADIO_OPEN_PREFIXES = (("GET", "/gradio_api/heartbeat/"),)
 GRADIO_CLOSED = ("/gradio_api/", "/login", "/logout", "/monitoring")
-LIMITED = ("/api/ask", "/api/similar", JOIN)
-"""The routes that cost a search, counted per client together."""
+LIMITED = ("/api/ask", "/api/similar", "/api/feedback", JOIN)
+"""The routes a client's budget counts, together: those that cost a search, the chat's events (its thumbs too)
+and the feedback."""
 
+FORWARDING_DROPPED = "pqa.forwarding_dropped"
+"""Set in the scope of a request whose X-Forwarded-* headers ProxyGuard dropped (they came from no configured
+proxy)."""
 _FORWARDED = {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port", b"forwarded"}
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -178,7 +182,11 @@ class ProxyGuard:
             await self.proxy(scope, receive, send)  # type: ignore[arg-type]
             return
         headers = [(k, v) for k, v in scope["headers"] if k not in _FORWARDED]
-        await self.app({**scope, "headers": headers}, receive, send)
+        inner = {**scope, "headers": headers}
+        if len(headers) != len(scope["headers"]):
+            # The peer may be a proxy nobody configured, forwarding for anyone: it is no loopback client (web/staff).
+            inner[FORWARDING_DROPPED] = True
+        await self.app(inner, receive, send)
 
     def _host_allowed(self, host: str) -> bool:
         from starlette.middleware.trustedhost import parse_host_header

@@ -16,6 +16,7 @@ from assistant.answer import AbstainPolicy, Answer
 from assistant.application import Assistant
 from assistant.earlier import Similar
 from assistant.filters import Filters
+from assistant.staff import StaffLog
 from assistant.types import Document, Span
 
 QUESTION_MAX, DRAFT_MAX, TOP_K_MAX = application.QUESTION_MAX, application.DRAFT_MAX, application.TOP_K_MAX
@@ -36,10 +37,17 @@ def ask(
     policy: AbstainPolicy | None = None,
     history: Sequence[Mapping[str, Any]] | None = None,
     try_unfiltered: bool = True,
+    log: StaffLog | None = None,
+    channel: str = "api",
 ) -> Answer:
     """The cited answer to a question, or a plain 'not found'; ConfigError for a question, filter or history we
-    cannot use. `history`: the earlier turns, oldest first, as {"question": ..., "cited": ["doc#part", ...]}."""
-    return app.ask(question, filters, top_k, policy, history=history or None, try_unfiltered=try_unfiltered)
+    cannot use. `history`: the earlier turns, oldest first, as {"question": ..., "cited": ["doc#part", ...]}.
+    `log`: where the question is logged for staff (it writes only when the question log is on), as asked through
+    `channel` (chat, widget, api); a question that could not be asked is not logged."""
+    answer = app.ask(question, filters, top_k, policy, history=history or None, try_unfiltered=try_unfiltered)
+    if log is not None:
+        log.record(question, dict(filters or {}), answer.abstained, cited(answer), channel)
+    return answer
 
 
 def cited(answer: Answer) -> list[str]:
@@ -57,6 +65,18 @@ def similar(app: Assistant, draft: str, filters: Mapping[str, Any] | None = None
 def part_anchor(label: str) -> str:
     """The element id of a part in the source view: "3e" -> "part-3e"."""
     return "part-" + re.sub(r"[^0-9A-Za-z_-]", "-", label)
+
+
+_LINKED = re.compile(r'href="[^"]*?doc/([^"?#]+)\?part=([^"#&]+)')
+
+
+def linked_parts(html: str) -> list[str]:
+    """The parts an answer's HTML links to (source_path links), in order, each once, as "doc#part"."""
+    from html import unescape
+    from urllib.parse import unquote
+
+    found = (f"{unquote(d)}#{unquote(p)}" for d, p in _LINKED.findall(unescape(html)))
+    return list(dict.fromkeys(found))
 
 
 def source_path(doc_id: str, part: str | None = None, marks: Sequence[Span] = ()) -> str:

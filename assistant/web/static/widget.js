@@ -10,6 +10,9 @@
  * The conversation lives in the panel: each question goes with the earlier ones and the parts cited for them
  * (`history`), so the server, which keeps nothing, can read "En bij Justitie?" as a follow-up. "Nieuw gesprek"
  * forgets it.
+ *
+ * Under each answer two thumbs ask whether it helped; a thumb is sent at once (api/widget/KEY/feedback), and an
+ * optional comment box then amends that verdict with the receipt the server gave back.
  */
 (function () {
   "use strict";
@@ -54,7 +57,16 @@
       reask: "Stel als nieuwe vraag",
       reaskLabel: "Stel \u201c{question}\u201d als nieuwe vraag, los van het gesprek",
       restart: "Nieuw gesprek",
-      restartLabel: "Nieuw gesprek: vergeet de vorige vragen"
+      restartLabel: "Nieuw gesprek: vergeet de vorige vragen",
+      helpful: "Was dit antwoord nuttig?",
+      yes: "Ja",
+      no: "Nee",
+      up: "Ja, nuttig",
+      down: "Nee, niet nuttig",
+      thanks: "Bedankt voor uw feedback.",
+      comment: "Toelichting (niet verplicht)",
+      commentSend: "Verstuur toelichting",
+      commentSaved: "Bedankt, uw toelichting is bewaard."
     },
     en: {
       title: "Parliament Q&A",
@@ -83,7 +95,16 @@
       reask: "Ask as a new question",
       reaskLabel: "Ask \u201c{question}\u201d as a new question, apart from the conversation",
       restart: "New conversation",
-      restartLabel: "New conversation: forget the earlier questions"
+      restartLabel: "New conversation: forget the earlier questions",
+      helpful: "Was this answer helpful?",
+      yes: "Yes",
+      no: "No",
+      up: "Yes, helpful",
+      down: "No, not helpful",
+      thanks: "Thank you for your feedback.",
+      comment: "Comment (optional)",
+      commentSend: "Send comment",
+      commentSaved: "Thank you, your comment is saved."
     }
   };
 
@@ -159,6 +180,14 @@
     ":focus-visible { outline: 3px solid #1f2328; outline-offset: 2px; }",
     ".head :focus-visible { outline-color: #fff; }",
     "textarea:focus-visible { outline: 2px solid var(--pqa-accent); outline-offset: 1px; }",
+    ".feedback { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin: 8px 0 0; padding-top: 6px;",
+    "  border-top: 1px solid #e1e4e8; font-size: 13px; color: #59636e; }",
+    ".thumb { margin: 0; padding: 2px 10px; border: 1px solid #8c959f; border-radius: 6px; background: #fff;",
+    "  color: #1f2328; font-size: 13px; font-weight: 600; line-height: 1.4; cursor: pointer; }",
+    ".thumb[aria-pressed=true] { border-color: var(--pqa-accent); background: var(--pqa-accent); color: #fff; }",
+    ".feedback textarea { flex: 1 1 100%; min-height: 36px; font-size: 14px; }",
+    ".feedback .send-comment { margin: 0; padding: 3px 9px; border: 1px solid var(--pqa-accent); border-radius: 6px;",
+    "  background: #fff; color: var(--pqa-accent); font-size: 13px; font-weight: 600; cursor: pointer; }",
     ".sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;",
     "  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }"
   ].join("\n");
@@ -439,6 +468,95 @@
         });
     }
 
+    function post(action, payload) {
+      return fetch(API + action, {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        cache: "no-store",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(payload)
+      }).then(function (r) {
+        return r
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (body) {
+            return { status: r.status, body: body };
+          });
+      });
+    }
+
+    // Two thumbs under an answer; the first click stores a verdict, the other thumb or a comment amends it.
+    function feedbackNode(question, shown) {
+      var node = el("div", "feedback");
+      node.appendChild(el("span", "", T.helpful));
+      var receipt = null;
+      var rating = null;
+      var comment = null;
+      var status = el("span", "status");
+      status.setAttribute("role", "status");
+      function thumb(value, symbol, label) {
+        var b = el("button", "thumb", symbol);
+        b.type = "button";
+        b.setAttribute("aria-label", label);
+        b.setAttribute("aria-pressed", "false");
+        b.addEventListener("click", function () {
+          give(value, comment ? comment.value.trim() : "");
+        });
+        return b;
+      }
+      // Words, not emoji: a system without an emoji font would show empty boxes.
+      var up = node.appendChild(thumb("up", T.yes, T.up));
+      var down = node.appendChild(thumb("down", T.no, T.down));
+      node.appendChild(status);
+      function give(value, text) {
+        var payload = { rating: value, question: question, cited: shown, comment: text };
+        if (receipt) {
+          payload.amend = receipt;
+        }
+        return post("feedback", payload)
+          .then(function (res) {
+            if (res.status !== 200) {
+              status.textContent = (res.body && res.body.detail) || T.unreachable;
+              return false;
+            }
+            receipt = { id: res.body.id, secret: res.body.secret };
+            rating = value;
+            up.setAttribute("aria-pressed", String(value === "up"));
+            down.setAttribute("aria-pressed", String(value === "down"));
+            status.textContent = text ? T.commentSaved : T.thanks;
+            if (!comment) {
+              addComment();
+            }
+            return true;
+          })
+          .catch(function () {
+            status.textContent = T.unreachable;
+            return false;
+          });
+      }
+      function addComment() {
+        comment = el("textarea");
+        comment.maxLength = 1000;
+        comment.rows = 2;
+        comment.setAttribute("aria-label", T.comment);
+        comment.placeholder = T.comment;
+        var send = el("button", "send-comment", T.commentSend);
+        send.type = "button";
+        send.addEventListener("click", function () {
+          var text = comment.value.trim();
+          if (text && rating) {
+            give(rating, text);
+          }
+        });
+        node.appendChild(comment);
+        node.appendChild(send);
+      }
+      return node;
+    }
+
     function cited(answer) {
       if (answer.abstained) {
         return [];
@@ -449,6 +567,16 @@
           return hit.citation.doc_id + "#" + hit.citation.part;
         })
         .slice(0, CITED_MAX);
+    }
+
+    // Every part the answer showed (suggestions too), for the feedback: what the reader judged.
+    function shownParts(answer) {
+      return (answer.answers || [])
+        .concat(answer.related || [], answer.suggestions || [])
+        .map(function (hit) {
+          return hit.citation.doc_id + "#" + hit.citation.part;
+        })
+        .slice(0, 20);
     }
 
     // The request body with as many of the latest turns as the server's size cap allows.
@@ -520,9 +648,11 @@
               turns.pop();
             }
             turns = turns.concat([{ question: question, cited: cited(res.body) }]).slice(-HISTORY_TURNS);
-            show(answerNode(res.body, function (again) {
+            var shownAnswer = answerNode(res.body, function (again) {
               return put(again, true);
-            }));
+            });
+            shownAnswer.appendChild(feedbackNode(question, shownParts(res.body)));
+            show(shownAnswer);
           } else if (res.status === 403) {
             refuse(res.body.reason);
           } else if (res.status === 429) {

@@ -1,4 +1,5 @@
-"""The widget's routes: /widget.js, the /embed-demo page and the widget API under /api/widget/{key}/ (ask, check).
+"""The widget's routes: /widget.js, the /embed-demo page and the widget API under /api/widget/{key}/ (ask, feedback,
+check).
 
 They only answer: widget/gate.py in front has already refused, rate limited and capped what it had to.
 """
@@ -15,7 +16,7 @@ from pydantic import Field
 
 from assistant.config import DEMO_KEY
 from assistant.web import views
-from assistant.web.api import AskRequest, answer_json, assistant_of
+from assistant.web.api import AskRequest, FeedbackRequest, answer_json, assistant_of, give_feedback, staff_of
 from assistant.web.widget.policy import UNKNOWN_KEY, Verdict
 
 WIDGET_TOP_K_MAX = 10
@@ -52,7 +53,17 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
     filters = {**body.filters, **verdict.key.filters}
     app, policy = assistant_of(request), request.app.state.abstain_policy
     # the key's filters are the widget's scope: a reader cannot drop them, so "without filters" is not offered
-    answer = views.ask(app, body.question, filters, body.top_k, policy, body.turns(), try_unfiltered=False)
+    answer = views.ask(
+        app,
+        body.question,
+        filters,
+        body.top_k,
+        policy,
+        body.turns(),
+        try_unfiltered=False,
+        log=staff_of(request),
+        channel="widget",
+    )
     data = answer_json(request, answer)
     shown = {
         "answers": answer.hits[: answer.primary_count],
@@ -63,6 +74,15 @@ def widget_ask(key: str, body: WidgetAskRequest, request: Request) -> dict[str, 
         for item, hit in zip(data[group], hits, strict=True):
             item["citation"]["label"] = hit.citation.label()  # the chat's citation line, word for word
     return data
+
+
+@router.post("/api/widget/{key}/feedback", tags=["widget"], response_model=None)
+def widget_feedback(key: str, body: FeedbackRequest, request: Request) -> dict[str, Any] | JSONResponse:
+    """/api/feedback for a page that embeds the widget (the key's limits count it like a question)."""
+    verdict = _verdict(request)
+    if not verdict.allowed or verdict.key is None:
+        return JSONResponse({"detail": verdict.detail(), "reason": verdict.reason}, status_code=403)
+    return give_feedback(staff_of(request), body, "widget")
 
 
 @router.post("/api/widget/{key}/check", tags=["widget"])

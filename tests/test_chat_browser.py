@@ -191,6 +191,32 @@ def test_copy_gives_markdown_with_the_citations(browser: Any, base_url: str) -> 
         assert "### Vlaamse overheid - Stages voor kansengroepen in 2023" in copied
 
 
+def test_the_keyboard_alone_asks_and_reaches_the_source(browser: Any, base_url: str) -> None:  # noqa: F811
+    """Tab from the question box to "Zoek antwoord", Enter asks; Tab then reaches the answer's links in order."""
+    with opened(browser, DESKTOP) as page:
+        page.goto(base_url + "/")
+        box = page.locator("#pqa-question textarea")
+        box.focus()
+        page.keyboard.type(STAGE)
+        before = _answers(page)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "pqa-ask"
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"n => document.querySelectorAll({ANSWERED!r}).length > n", arg=before)
+        bot = page.locator("#pqa-chat .message.bot").last
+        assert STAGE_FIGURE in bot.locator(".pqa-direct-text").inner_text()
+        chip = bot.locator("a.pqa-chip").first
+        chip.focus()  # a link like any other: reachable and followed by the keyboard
+        assert page.evaluate("document.activeElement.classList.contains('pqa-chip')")
+        # Gradio opens a chat's links in a new tab (target=_blank)
+        with page.expect_popup() as opened_tab:
+            page.keyboard.press("Enter")
+        source = opened_tab.value
+        source.wait_for_load_state()
+        assert "/doc/sv_2024_0213" in source.url and "part=3e" in source.url
+        assert source.locator("#part-3e").count() == 1
+
+
 def test_the_permalink_asks_again(browser: Any, base_url: str) -> None:  # noqa: F811
     with opened(browser, PHONE) as page:
         page.goto(base_url + "/")

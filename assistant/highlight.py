@@ -88,7 +88,8 @@ def sentences(answer: str) -> list[Span]:
 
 def scored(question: str, answer: str) -> list[tuple[float, Span]]:
     """The sentences that answer the question, best first, each with its score (key terms held, a number half,
-    plus 1.5 for holding the asked kind of value). With an asked kind, only sentences holding it count when any does."""
+    plus 1.5 for holding the asked kind of value). With an asked kind, only sentences holding it count when any does;
+    when no sentence holds a key term, those holding the asked kind are the answer."""
     keys = key_terms(question)
     if not keys:
         return []
@@ -101,6 +102,10 @@ def scored(question: str, answer: str) -> list[tuple[float, Span]]:
         if shared:
             kinded = has_kind(sentence, kind, question)
             found.append((shared + 1.5 * kinded, kinded, (lo, hi)))
+    if kind and not found:
+        # a terse answer names nothing of the question ("750.000 euro, verdeeld over twee oproepen."): in a part that
+        # matches, the sentences with the asked kind of value are what answers
+        found = [(1.0, True, (lo, hi)) for lo, hi in sentences(answer) if has_kind(answer[lo:hi], kind, question)]
     if kind and any(k for _, k, _ in found):
         found = [f for f in found if f[1]]
     found.sort(key=lambda f: (-f[0], f[2]))

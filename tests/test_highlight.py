@@ -83,3 +83,15 @@ def test_the_direct_answer_is_the_sentence_with_the_figure() -> None:
 def test_no_key_terms_no_marks() -> None:
     assert highlight("de het een", "Er werden 83 stagiairs begeleid.") == ()
     assert best_sentence("Hoeveel?", "Er werden 83 stagiairs begeleid.") is None
+
+
+def test_a_terse_answer_is_marked_by_the_asked_value() -> None:
+    """An answer that repeats nothing of the question ("750.000 euro, verdeeld over twee oproepen ...") still leads
+    with its figure, and a part without any number gets no mark for a "hoeveel" question."""
+    doc = _doc("sv_2022_0915")
+    hit = make_hit(doc, "2", 1.0)
+    assert hit is not None and hit.answer.startswith("750.000 euro")
+    question = "Hoeveel geld trok de regering uit voor het instrumentenfonds voor fanfares?"
+    span = best_sentence(question, hit.answer)
+    assert span is not None and hit.answer[span[0] : span[1]].startswith("750.000 euro, verdeeld over twee oproepen")
+    assert highlight(question, "De oproep loopt nog. Meer informatie volgt later.") == ()

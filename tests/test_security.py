@@ -10,7 +10,9 @@ import importlib.util
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,15 +20,18 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from limits.storage import MemoryStorage
 from starlette.routing import Mount
 
 from assistant.application import Assistant
-from assistant.config import Settings
+from assistant.config import Settings, WidgetKey
 from assistant.errors import ConfigError
 from assistant.index import Index
 from assistant.ingest import ingest
 from assistant.web import security
 from assistant.web.app import create_app
+from assistant.web.widget.gate import WidgetGate
+from assistant.web.widget.policy import Policy as WidgetPolicy
 from tests.conftest import CORPUS, ROOT, fake_assistant
 from tests.fakes import FakeEmbedder
 from tests.test_browser import serving
@@ -351,3 +356,64 @@ def test_a_queue_flood_leaves_a_normal_chat_answer_fast(assistant: Assistant) ->
     assert result["call_respond"] == {"404": 120}
     assert set(result["queue_join"]) == {"200", "429"} and result["queue_join"]["200"] <= 10
     assert result["normal_outcome"] == "answer" and result["normal_after_s"] < 2.0, result
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class _LoopNotingStorage(MemoryStorage):
+    """A memory store that notes, for each of its calls, whether it ran on the event loop (Redis would block it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_loop: list[bool] = []
+
+    def incr(self, *args: Any, **kwargs: Any) -> int:
+        self.on_loop.append(_on_event_loop())
+        return super().incr(*args, **kwargs)
+
+    def acquire_entry(self, *args: Any, **kwargs: Any) -> bool:
+        self.on_loop.append(_on_event_loop())
+        return super().acquire_entry(*args, **kwargs)
+
+    def get_moving_window(self, *args: Any, **kwargs: Any) -> tuple[float, int]:
+        self.on_loop.append(_on_event_loop())
+        return super().get_moving_window(*args, **kwargs)
+
+
+def test_the_rate_limit_stores_are_asked_off_the_event_loop() -> None:
+    async def endpoint(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    client_store, widget_store = _LoopNotingStorage(), _LoopNotingStorage()
+    key = WidgetKey("intranet", origins=("https://intranet.example.org",))
+    gated = WidgetGate(endpoint, policy=WidgetPolicy({key.name: key}, widget_store))
+    c = TestClient(security.ClientLimits(gated, client_store, per_minute=60))  # no `with`: a bare stack, no lifespan
+    assert c.post("/api/ask", json={}).status_code == 200
+    widget = c.post("/api/widget/intranet/ask", json={}, headers={"Origin": "https://intranet.example.org"})
+    assert widget.status_code == 200
+    assert client_store.on_loop and not any(client_store.on_loop)
+    assert widget_store.on_loop and not any(widget_store.on_loop)
+
+
+def test_concurrent_searches_never_pass_the_limit_together() -> None:
+    # _wait runs on worker threads: its test-then-count must be one step, or parallel requests slip past the limit
+    class Slow(MemoryStorage):  # a store with a round trip, as Redis has: the window where requests can race
+        def get_moving_window(self, *args: Any, **kwargs: Any) -> tuple[float, int]:
+            time.sleep(0.01)
+            return super().get_moving_window(*args, **kwargs)
+
+    limits = security.ClientLimits(lambda *a: None, Slow(), per_minute=6)  # type: ignore[arg-type]
+    key = WidgetKey("intranet", per_client_per_minute=3)
+    widget = WidgetPolicy({key.name: key}, Slow())
+    with ThreadPoolExecutor(8) as pool:
+        waits = list(pool.map(lambda _: limits._wait("10.0.0.9"), range(40)))
+        spent = list(pool.map(lambda _: widget.spend(key, "10.0.0.9"), range(40)))
+    assert waits.count(0) == 1  # a sixth of 6 a minute in any 10 s: one
+    assert spent.count(None) == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
@@ -222,16 +224,19 @@ class ClientLimits:
             RateLimitItemPerMinute(per_minute, namespace="client-searches"),
         )
         self.limiter = MovingWindowRateLimiter(storage)
+        self._counting = threading.Lock()
+        """Test-then-hit is one step per process (_wait runs on worker threads, several at once)."""
 
     def _wait(self, client: str) -> int:
         """0 when the client may search now (and counts it), else the seconds until it may."""
-        for item in self.items:
-            if not self.limiter.test(item, client):
-                reset = self.limiter.get_window_stats(item, client).reset_time
-                return max(1, math.ceil(reset - time.time()))
-        for item in self.items:
-            self.limiter.hit(item, client)
-        return 0
+        with self._counting:
+            for item in self.items:
+                if not self.limiter.test(item, client):
+                    reset = self.limiter.get_window_stats(item, client).reset_time
+                    return max(1, math.ceil(reset - time.time()))
+            for item in self.items:
+                self.limiter.hit(item, client)
+            return 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in LIMITED:
@@ -239,7 +244,8 @@ class ClientLimits:
             return
         client = _client(scope)
         try:
-            wait = self._wait(client)
+            # the store may be Redis: a blocking round trip, kept off the event loop that serves everyone else
+            wait = await run_in_threadpool(self._wait, client)
         except Exception as err:  # noqa: BLE001 - whatever the store raises, the answer is the same 503
             log.warning("rate limit store unavailable: %s", err)
             detail = "De teller van de limieten is onbereikbaar. / The rate limit store is unreachable."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,7 +69,7 @@ class WidgetGate:
             return None, receive
         client = scope["client"][0] if scope.get("client") else "unknown"
         try:
-            refused = self.policy.spend(verdict.key, client)
+            refused = await run_in_threadpool(self.policy.spend, verdict.key, client)  # Redis: off the event loop
         except Exception as err:  # noqa: BLE001 - the limits store (Redis) is down: refuse, never answer unlimited
             log.warning("widget rate limit store unavailable: %s", err)
             return JSONResponse({"detail": STORE_DOWN}, 503, {"Retry-After": "5"}), receive

@@ -7,6 +7,7 @@ shared by replicas). No HTTP here: widget/gate.py turns a Verdict into responses
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ class Policy:
     def __init__(self, keys: Mapping[str, WidgetKey], storage: Storage | None = None) -> None:
         self.keys = dict(keys)
         self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+        self._spending = threading.Lock()
+        """Test-then-hit is one step per process (spend runs on worker threads, several at once)."""
 
     def judge(self, name: str, origin: str | None, host: str | None) -> Verdict:
         """May the page at `origin` use key `name` on this server (reached as `host`)?"""
@@ -104,11 +107,12 @@ class Policy:
                 "Te veel vragen via deze website. / Too many questions through this website.",
             ),
         ]
-        for item, ids, message in checks:
-            if not self._limiter.test(item, *ids):
-                reset = self._limiter.get_window_stats(item, *ids).reset_time
-                wait = max(1, math.ceil(reset - time.time()))
-                return wait, f"{message} Probeer het over {wait} s opnieuw. / Try again in {wait} s."
-        for item, ids, _ in checks:
-            self._limiter.hit(item, *ids)
-        return None
+        with self._spending:
+            for item, ids, message in checks:
+                if not self._limiter.test(item, *ids):
+                    reset = self._limiter.get_window_stats(item, *ids).reset_time
+                    wait = max(1, math.ceil(reset - time.time()))
+                    return wait, f"{message} Probeer het over {wait} s opnieuw. / Try again in {wait} s."
+            for item, ids, _ in checks:
+                self._limiter.hit(item, *ids)
+            return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from assistant.index.memory import MemoryVectors
 from assistant.ingest import ingest
 from assistant.retrieve import make_hit
 from assistant.web import app as web_app
+from assistant.web import chat
 from assistant.web.app import create_app
 from assistant.web.chat import earlier, form_filters, reply
 from assistant.web.markup import answer_html, marked, similar_html
@@ -491,3 +493,32 @@ def test_serve_runs_uvicorn_on_the_configured_address(
     assert f"http://127.0.0.1:{port}/" in out and "No index in" in out
     with TestClient(ran["app"]) as c:
         assert c.post("/api/ask", json={"question": FIETS}).status_code == 503
+
+
+def _on_load(blocks: Any) -> Any:
+    (fn,) = [f.fn for f in blocks.fns.values() if getattr(f.fn, "__name__", "") == "opened"]
+    return fn
+
+
+def test_the_filter_lists_follow_the_index_when_a_page_opens(retriever: Assistant) -> None:
+    # built before any ingest (no documents): a page opened once the index exists lists its ministers and parties
+    state: dict[str, Any] = {"app": None}
+
+    def get() -> Assistant:
+        if state["app"] is None:
+            raise IndexMissingError("No index yet")
+        return state["app"]
+
+    opened = _on_load(chat.build(get, None, docs=()))
+    before = opened({}, None)[-6:]
+    assert [u["choices"] for u in before[:4]] == [[(every, chat.ALL)] for _, every in chat.DROPDOWNS.values()]
+    assert not any(u["visible"] for u in before[:4])
+    state["app"] = retriever
+    after = opened({}, None)[-6:]
+    ministers = [value for _, value in after[0]["choices"][1:]]
+    assert ministers == retriever.choices("minister") and ministers and after[0]["visible"]
+    assert [value for _, value in after[2]["choices"][1:]] == retriever.choices("party")
+    assert all("value" not in u for u in after[:4])  # no permalink: the lists keep "Alle ..."
+    link = SimpleNamespace(query_params={"q": FIETS, "minister": ministers[-1], "party": "Geen fractie"})
+    chosen = opened({}, link)[-6:]
+    assert chosen[0]["value"] == ministers[-1] and "value" not in chosen[2]  # a party no document has is not set

@@ -167,16 +167,29 @@ def earlier(get: Getter, draft: str) -> str:
         return message_html(str(err))
 
 
-def _dropdown(label: str, values: Sequence[str], every: str, elem_id: str) -> gr.Dropdown:
+DROPDOWNS = {
+    "minister": ("Minister", "Alle ministers"),
+    "department": ("Departement", "Alle departementen"),
+    "party": ("Fractie van de vraagsteller", "Alle fracties"),
+    "asker": ("Vraagsteller", "Alle vraagstellers"),
+}
+"""The filter lists, in the order of PERMALINK_KEYS: field -> (label, the choice that filters nothing)."""
+
+
+def _options(field: str, values: Sequence[str]) -> list[tuple[str, str]]:
+    return [(DROPDOWNS[field][1], ALL), *((v, v) for v in values)]
+
+
+def _dropdown(field: str, values: Sequence[str]) -> gr.Dropdown:
     # Typing filters the list; a typed value that is not in it is resolved loosely (filters.FilterValues).
     return gr.Dropdown(
-        choices=[(every, ALL), *((v, v) for v in values)],
+        choices=_options(field, values),
         value=ALL,
-        label=label,
+        label=DROPDOWNS[field][0],
         visible=bool(values),
         filterable=True,
         allow_custom_value=True,
-        elem_id=elem_id,
+        elem_id=f"pqa-f-{field}",
     )
 
 
@@ -221,7 +234,16 @@ def build(
     """The chat as a Blocks app; `get` returns the assistant (raising IndexMissingError while there is none);
     `staff` keeps the thumbs given on answers (and logs the questions when its question log is on)."""
     nl = LABELS["nl"]
-    allowed = {k: set(views.choices(docs, k)) for k in ("minister", "department", "party", "asker")}
+    built = {k: views.choices(docs, k) for k in DROPDOWNS}
+
+    def lists() -> dict[str, list[str]]:
+        """The filter lists of the index as it is now (an ingest since start-up adds ministers, departments ...)."""
+        try:
+            current = get()
+        except AssistantError:
+            return built
+        return {k: current.choices(k) for k in DROPDOWNS}
+
     Messages = list[dict[str, str]]
 
     def shown_question(question: str) -> dict[str, str]:
@@ -317,9 +339,16 @@ def build(
         if asked and not (kept and kept[-1].get("link") == permalink(asked, filters, lang)):
             messages = [*messages, shown_question(asked), {"role": "assistant", "content": pending_html(lang)}]
             ask_now = asked
+        now = lists()
         filter_values = [
-            gr.update(value=filters[k])
-            if k in filters and (k not in allowed or filters[k] in allowed[k])
+            gr.update(
+                choices=_options(k, now[k]),
+                visible=bool(now[k]),
+                **({"value": filters[k]} if filters.get(k) in now[k] else {}),
+            )
+            if k in DROPDOWNS
+            else gr.update(value=filters[k])
+            if k in filters
             else gr.update()
             for k in PERMALINK_KEYS[1:]
         ]
@@ -405,17 +434,11 @@ def build(
                 examples = [gr.Button(q, size="sm", variant="secondary", scale=0) for q in EXAMPLES]
             with gr.Accordion("Filters", open=False, elem_id="pqa-filters"):
                 with gr.Row():
-                    minister = _dropdown(
-                        "Minister", views.choices(docs, "minister"), "Alle ministers", "pqa-f-minister"
-                    )
-                    department = _dropdown(
-                        "Departement", views.choices(docs, "department"), "Alle departementen", "pqa-f-department"
-                    )
+                    minister = _dropdown("minister", built["minister"])
+                    department = _dropdown("department", built["department"])
                 with gr.Row():
-                    party = _dropdown(
-                        "Fractie van de vraagsteller", views.choices(docs, "party"), "Alle fracties", "pqa-f-party"
-                    )
-                    asker = _dropdown("Vraagsteller", views.choices(docs, "asker"), "Alle vraagstellers", "pqa-f-asker")
+                    party = _dropdown("party", built["party"])
+                    asker = _dropdown("asker", built["asker"])
                 with gr.Row():
                     date_from = gr.Textbox(
                         label="Gesteld vanaf", placeholder="JJJJ-MM-DD of DD-MM-JJJJ", elem_id="pqa-f-from"

@@ -102,6 +102,15 @@ def context_text(doc: Document) -> str:
     return f"{doc.title}. {intro}" if intro else doc.title
 
 
+def question_text(doc: Document, label: str) -> str:
+    """What a part asks, as one line with its document's title (a sub-question such as "Wat is de kostprijs van al
+    deze werken?" says little without it); the title alone for a part without a question of its own. Embedded as a
+    query, once per part (index.questions), to order the parts within a document."""
+    part = doc.part(label)
+    asked = " ".join(part.question.split()) if part is not None else ""
+    return f"{doc.title}. {asked}" if asked else doc.title
+
+
 def part_search_text(doc: Document, part: Part) -> str:
     """The words the keyword side matches for a part: title, the question's introduction (the context the parts
     share), the part's question and the answer it resolves to. Change index.keywords.KEYWORDS_VERSION with it."""

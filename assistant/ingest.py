@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from assistant.chunk import Chunk, chunk_document, context_text, fingerprint
+from assistant.chunk import Chunk, chunk_document, context_text, fingerprint, question_text
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import NothingToIngestError, ParseError
 from assistant.index import Index, Manifest, VectorStore
 from assistant.index.docs import now_iso
+from assistant.index.questions import QuestionVectors
 from assistant.parse import FieldMap, read_paths
-from assistant.types import Document
+from assistant.types import Document, PartKey
 
 BATCH_CHUNKS = 64
 
@@ -41,6 +42,9 @@ class IngestReport:
     chunks_reused: int = 0
     """Chunks of changed documents whose text was unchanged: stored again with their old vector."""
     contexts_embedded: int = 0
+    questions_embedded: int = 0
+    """Sub-questions embedded for ordering the parts within a document (index.questions)."""
+    questions_seconds: float = 0.0
     stale_removed: int = 0
     failures: list[ParseError] = field(default_factory=list)
     seconds: float = 0.0
@@ -54,7 +58,7 @@ class IngestReport:
     def summary(self) -> str:
         rate = ""
         if self.docs_embedded and self.seconds > 0:
-            outside = max(0.0, self.seconds - self.embed_seconds)
+            outside = max(0.0, self.seconds - self.embed_seconds - self.questions_seconds)
             rate = (
                 f"; {self.docs_embedded / self.seconds:.1f} docs/s, {self.parts_embedded / self.seconds:.1f} parts/s, "
                 f"{self.chunks_embedded / max(self.embed_seconds, 1e-9):.1f} chunks/s while embedding, "
@@ -62,8 +66,9 @@ class IngestReport:
             )
         return (
             f"{self.docs_seen} documents: {self.docs_new} new, {self.docs_changed} changed, "
-            f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks and {self.contexts_embedded} document "
-            f"contexts embedded, {self.chunks_reused} unchanged chunks kept their vectors, "
+            f"{self.docs_unchanged} unchanged; {self.chunks_embedded} chunks, {self.contexts_embedded} document "
+            f"contexts and {self.questions_embedded} sub-questions embedded, "
+            f"{self.chunks_reused} unchanged chunks kept their vectors, "
             f"{self.stale_removed} stale removed; "
             f"{len(self.failures)} file(s) or record(s) failed; {self.seconds:.1f} s{rate}"
         )
@@ -125,22 +130,33 @@ def ingest(
     contexts = [doc for doc, _, _ in todo]
     changing = {doc.doc_id for doc in contexts}
     contexts += [doc for doc in index.documents_without_context() if doc.doc_id not in changing]
+    opened: list[Embedder] = []
+
+    def checked_embedder() -> Embedder:
+        """The embedder, made once, and the manifest it must match (written first for a new index)."""
+        nonlocal manifest
+        if not opened:
+            embedder = embedder_factory()
+            used = encoder_of(embedder)
+            if manifest is None:
+                manifest = Manifest(
+                    model=model_name, dim=embedder.dim, collection=index.collection, created=now_iso(), encoder=used
+                )
+                manifest.write(index.dir)  # first, so that a run killed midway leaves an index the rerun completes
+            manifest.check(model_name, embedder.dim, index.dir, used)
+            opened.append(embedder)
+        return opened[0]
+
     if todo or contexts:
-        embedder = embedder_factory()
-        used = encoder_of(embedder)
-        if manifest is None:
-            manifest = Manifest(
-                model=model_name, dim=embedder.dim, collection=index.collection, created=now_iso(), encoder=used
-            )
-            manifest.write(index.dir)  # first, so that a run killed midway leaves an index the rerun completes
-        manifest.check(model_name, embedder.dim, index.dir, used)
+        embedder = checked_embedder()
         _embed_and_store(index, todo, known, embedder, report, progress)
         _embed_contexts(index, contexts, embedder, report, progress)
 
     report.stale_removed += index.reconcile()
     if todo or not index.keywords_current():
         index.write_keywords()
-    if manifest is not None and (todo or contexts or report.stale_removed):
+    questions_changed = _embed_questions(index, checked_embedder, report, progress)
+    if manifest is not None and (todo or contexts or report.stale_removed or questions_changed):
         manifest.next_generation().write(index.dir)  # last: a reader that sees the new generation sees it all
     report.seconds = time.perf_counter() - start
     return report
@@ -207,6 +223,32 @@ def _unchanged_vectors(store: VectorStore, chunks: list[Chunk]) -> dict[str, np.
     """The stored vectors of those chunks whose stored text is the chunk's text (by chunk id)."""
     texts = {c.chunk_id: c.text for c in chunks}
     return {entry.id: vector for entry, vector in store.entries(list(texts)) if entry.text == texts.get(entry.id)}
+
+
+def _embed_questions(index: Index, embedder: Callable[[], Embedder], report: IngestReport, progress: bool) -> bool:
+    """Every recorded part's sub-question vector (chunk.question_text, embedded as a query), those whose text did
+    not change kept; the file is written again only when something changed. Whether it was."""
+    texts = {PartKey(d.doc_id, p.label): question_text(d, p.label) for d in index.documents() for p in d.parts}
+    stored = index.read_questions()
+    kept = stored.current(texts)
+    # by length, so that a batch pads its texts to about the same length (about twice as fast as in part order)
+    missing = sorted((k for k in texts if k not in kept), key=lambda k: len(texts[k]))
+    if not missing and len(kept) == len(stored.keys):
+        return False
+    vectors = dict(kept)
+    if missing:
+        model = embedder()
+        bar = tqdm(total=len(missing), unit="part", desc="sub-questions", disable=not progress, dynamic_ncols=True)
+        for start in range(0, len(missing), BATCH_CHUNKS):
+            batch = missing[start : start + BATCH_CHUNKS]
+            t = time.perf_counter()
+            vectors.update(zip(batch, model.embed_queries([texts[k] for k in batch]), strict=True))
+            report.questions_seconds += time.perf_counter() - t
+            report.questions_embedded += len(batch)
+            bar.update(len(batch))
+        bar.close()
+    index.write_questions(QuestionVectors.of(texts, vectors, stored.vectors.shape[1] if stored.keys else 0))
+    return True
 
 
 def _embed_contexts(

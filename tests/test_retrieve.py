@@ -15,7 +15,7 @@ import pytest
 from assistant import as_langchain
 from assistant.answer import AbstainPolicy
 from assistant.application import Assistant
-from assistant.chunk import chunk_document
+from assistant.chunk import chunk_document, question_text
 from assistant.config import Settings
 from assistant.errors import ConfigError, IndexMismatchError, IndexMissingError, NothingToIngestError
 from assistant.filters import Filters
@@ -530,3 +530,87 @@ def test_an_index_on_a_chroma_server_opens_one_client(
         assert {idx.parts.name, idx.contexts.name} == {"shared-client", "shared-client-context"}  # type: ignore[attr-defined]
     finally:
         idx.close()
+
+
+# ---------------------------------------------------------------- the part within a document
+
+
+class QueryCountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        self.queries = 0
+
+    def embed_queries(self, texts):  # noqa: ANN001, ANN201
+        self.queries += len(texts)
+        return super().embed_queries(texts)
+
+
+def test_every_part_gets_one_sub_question_vector_kept_while_its_text_stays(tmp_path: Path) -> None:
+    emb = QueryCountingEmbedder()
+    first, _ = _ingest([CORPUS], tmp_path / "idx", emb)
+    index = Index.open_existing(tmp_path / "idx")
+    parts = {PartKey(d.doc_id, p.label): d for d in index.documents() for p in d.parts}
+    stored = index.read_questions()
+    assert set(stored.keys) == set(parts) and first.questions_embedded == len(parts) == emb.queries
+    for key, vector in stored.lookup(list(parts)[:5]).items():
+        assert vector == pytest.approx(FakeEmbedder().embed_queries([question_text(parts[key], key.label)])[0])
+    generation = index.manifest.generation  # type: ignore[union-attr]
+    again, _ = _ingest([CORPUS], tmp_path / "idx", emb)
+    assert again.questions_embedded == 0 and emb.queries == len(parts)
+    assert index.manifest.generation == generation  # type: ignore[union-attr]  # nothing changed: same generation
+
+
+def test_a_changed_question_is_embedded_again_and_a_removed_document_leaves(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("Titel - X\n\n1. Een?\n2. Twee?\n1. Antwoord een.\n2. Antwoord twee.\n", "utf-8")
+    (src / "b.txt").write_text("Titel - Y\n\n1. Drie?\n1. Antwoord drie.\n", "utf-8")
+    emb = QueryCountingEmbedder()
+    _ingest([src], tmp_path / "idx", emb)
+    (src / "a.txt").write_text("Titel - X\n\n1. Een?\n2. Anders?\n1. Antwoord een.\n2. Antwoord twee.\n", "utf-8")
+    before = emb.queries
+    report, _ = _ingest([src / "a.txt"], tmp_path / "idx", emb)
+    assert report.questions_embedded == 1 and emb.queries == before + 1
+    index = Index.open_existing(tmp_path / "idx")
+    vector = index.read_questions().lookup([PartKey("a", "2")])[PartKey("a", "2")]
+    assert vector == pytest.approx(FakeEmbedder().embed_queries(["Titel - X. Anders?"])[0])
+    index.clear()
+    assert not (tmp_path / "idx" / "questions.npz").exists()
+
+
+def test_an_index_without_sub_question_vectors_gets_them_at_its_next_ingest_and_meanwhile_embeds_them(
+    tmp_path: Path,
+) -> None:
+    emb = QueryCountingEmbedder()
+    _ingest([CORPUS], tmp_path / "idx", emb)
+    with_file = Retriever(Index.open_existing(tmp_path / "idx"), emb)
+    expected = [r.key for r in with_file.rank("Hoeveel stagiairs van buitenlandse herkomst?", Filters())]
+    (tmp_path / "idx" / "questions.npz").unlink()  # as if ingested before they existed
+    before = emb.queries
+    without = Retriever(Index.open_existing(tmp_path / "idx"), emb)
+    assert [r.key for r in without.rank("Hoeveel stagiairs van buitenlandse herkomst?", Filters())] == expected
+    assert emb.queries > before + 1  # the question, and the sub-questions of the leading documents
+    report, _ = _ingest([CORPUS], tmp_path / "idx", emb)
+    assert report.questions_embedded == sum(len(d.parts) for d in Index.open_existing(tmp_path / "idx").documents())
+
+
+def test_parts_are_reordered_within_their_document_and_documents_keep_their_places(
+    sample_index: Index, fake_embedder: FakeEmbedder
+) -> None:
+    question = "Hoeveel stagiairs van buitenlandse herkomst had de Vlaamse overheid in 2022?"
+    plain = Retriever(sample_index, fake_embedder, RetrievalSettings(question_weight=0.0)).rank(question, Filters(), 30)
+    strong = RetrievalSettings(question_weight=1000.0, question_docs=2)
+    ordered = Retriever(sample_index, fake_embedder, strong).rank(question, Filters(), 30)
+    assert [r.key.doc_id for r in ordered] == [r.key.doc_id for r in plain]  # every place keeps its document
+    assert [r.score for r in ordered] == [r.score for r in plain]  # and its score: the list stays in order
+    docs = {d.doc_id: d for d in sample_index.documents()}
+    vector = fake_embedder.embed_queries([question])[0]
+    leading = list(dict.fromkeys(r.key.doc_id for r in plain))[:3]
+
+    def asked(key: PartKey) -> float:
+        return float(fake_embedder.embed_queries([question_text(docs[key.doc_id], key.label)])[0] @ vector)
+
+    for doc_id in leading[:2]:  # with a weight this strong, the sub-question decides within each leading document
+        mine = [r.key for r in ordered if r.key.doc_id == doc_id]
+        assert [asked(k) for k in mine] == sorted((asked(k) for k in mine), reverse=True)
+    third = leading[2]
+    assert [r.key for r in ordered if r.key.doc_id == third] == [r.key for r in plain if r.key.doc_id == third]

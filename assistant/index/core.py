@@ -1,5 +1,6 @@
 """One index folder behind one domain interface: documents (SQLite), part vectors and document contexts (a
-VectorStore), keywords (BM25) and the manifest. Speaks in Documents, Chunks, part keys and Filters.
+VectorStore), keywords (BM25), sub-question vectors (a file) and the manifest. Speaks in Documents, Chunks, part
+keys and Filters.
 
 Writes are what ingest needs (store chunks, record a document, remove stale vectors); reads are what retrieval
 needs (dense search under filters, similarities of given parts, context similarities, keyword index, documents).
@@ -18,6 +19,7 @@ from assistant.errors import IndexMissingError
 from assistant.filters import Filters
 from assistant.index.docs import DOCS_DB, DocStore, Manifest
 from assistant.index.keywords import KeywordIndex
+from assistant.index.questions import QUESTIONS_FILE, QuestionVectors
 from assistant.index.store import Entry, VectorStore
 from assistant.types import Document, PartKey
 
@@ -138,13 +140,24 @@ class Index:
     def keywords_current(self) -> bool:
         return KeywordIndex.current(self.dir / KEYWORDS_DIR)
 
+    def write_questions(self, questions: QuestionVectors) -> None:
+        questions.save(self.dir)
+
     def clear(self) -> None:
         """Empty the index (for --rebuild): both collections, the documents, keywords and manifest. Other files in
         the folder, such as a README, stay."""
         for store in (self.parts, self.contexts):
             store.clear()
         self._docs.close()
-        for name in (KEYWORDS_DIR, KEYWORDS_DIR + ".tmp", DOCS_DB, DOCS_DB + "-wal", DOCS_DB + "-shm", "manifest.json"):
+        for name in (
+            KEYWORDS_DIR,
+            KEYWORDS_DIR + ".tmp",
+            QUESTIONS_FILE,
+            DOCS_DB,
+            DOCS_DB + "-wal",
+            DOCS_DB + "-shm",
+            "manifest.json",
+        ):
             path = self.dir / name
             if path.is_dir():
                 shutil.rmtree(path)
@@ -156,6 +169,10 @@ class Index:
 
     def read_keywords(self) -> KeywordIndex:
         return KeywordIndex.load(self.dir / KEYWORDS_DIR)
+
+    def read_questions(self) -> QuestionVectors:
+        """The parts' sub-question vectors (empty for an index ingested before they existed)."""
+        return QuestionVectors.load(self.dir)
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters) -> list[tuple[PartKey, float]]:
         """The parts nearest to `vector` under the filters, each with its best chunk's similarity, nearest first."""

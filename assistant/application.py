@@ -19,6 +19,7 @@ from assistant.earlier import Similar, SimilarPolicy, find_similar, similar_poli
 from assistant.embed import Embedder, encoder_of
 from assistant.errors import ConfigError, IndexMissingError
 from assistant.filters import NO_FILTERS, Filters, FilterValues, Resolved
+from assistant.followup import Resolved as FollowupResolved
 from assistant.followup import Turn, compose_resolved, resolve, search_resolved
 from assistant.index import Index, Manifest
 from assistant.index.docs import MANIFEST
@@ -275,16 +276,26 @@ class Assistant:
         if not turns:
             answer = compose(question, self.retriever.search(question, checked, top_k), policy)
             return self._with_filters(answer, question, resolved_filters, policy, top_k, try_unfiltered)
+        resolved, retrieval = self.search_followup(question, turns, checked, top_k)
+        answer = compose_resolved(resolved, retrieval, policy, self.catalog())
+        return self._with_filters(answer, resolved.query, resolved_filters, policy, top_k, try_unfiltered)
+
+    def search_followup(
+        self, question: str, turns: Sequence[Turn], filters: Filters | Mapping[str, Any] | None = None, top_k: int = 5
+    ) -> tuple[FollowupResolved, Retrieval]:
+        """A question in its conversation resolved and searched, without composing an answer: what `ask` does with
+        a history, up to the abstain decision (for it and for the abstain calibration)."""
         resolved = resolve(question, turns, self.catalog())
         retriever = self.retriever
 
         def search(q: str, f: Mapping[str, Any], k: int) -> list[Hit]:
             return list(retriever.search(q, f, k).hits)
 
+        checked = filters if isinstance(filters, Filters) else self.resolve_filters(filters).filters
         hits = search_resolved(resolved, search, checked.as_dict(), top_k)
-        evidence = retriever.evidence(resolved.query, hits[0] if hits else None)
-        answer = compose_resolved(resolved, Retrieval(tuple(hits), evidence), policy, self.catalog())
-        return self._with_filters(answer, resolved.query, resolved_filters, policy, top_k, try_unfiltered)
+        best = hits[0] if hits else None
+        evidence = retriever.evidence(resolved.query, best)
+        return resolved, Retrieval(tuple(hits), evidence)
 
     def _with_filters(
         self, answer: Answer, query: str, filters: Resolved, policy: AbstainPolicy, top_k: int, try_unfiltered: bool

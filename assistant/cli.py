@@ -179,13 +179,23 @@ def _calibrate(args: argparse.Namespace, report: Path) -> int:
     from assistant.retrieve import RetrievalSettings
 
     if not args.questions:
-        raise AssistantError("--calibrate needs --questions FILE (gold questions with abstain cases)")
+        raise AssistantError(
+            "--calibrate needs --questions FILE (gold questions with abstain cases), and takes --conversations FILE"
+        )
     retrieval = RetrievalSettings(mode=args.mode, fusion=args.fusion)
     app = Assistant.open(args.settings, index_dir=_index_dir(args), retrieval=retrieval)
     cases, problems = load_cases(Path(args.questions), {d.doc_id: d for d in app.documents()})
     for problem in problems:
         _err(f"skipped gold line {problem}")
     rows = calibrate.collect(app, cases, progress=not args.quiet)
+    if args.conversations:
+        from assistant.evaluate_conversations import load_conversations
+
+        try:
+            conversations = load_conversations(Path(args.conversations))
+        except ValueError as exc:
+            raise AssistantError(str(exc)) from None
+        rows += calibrate.collect_followups(app, conversations, progress=not args.quiet)
     result = calibrate.cross_validate(rows, folds=args.folds, repeats=args.repeats, target=args.target)
     for line in calibrate.summary_lines(result):
         print(line)
@@ -592,7 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--calibrate",
         action="store_true",
-        help="with --questions: choose the abstain policy by cross-validation and write calibration.json",
+        help="with --questions (and --conversations: their follow-ups too): choose the abstain policy by "
+        "cross-validation and write calibration.json",
     )
     e.add_argument("--folds", type=int, default=5, help="--calibrate: folds of the stratified k-fold (default 5)")
     e.add_argument("--repeats", type=int, default=5, help="--calibrate: repeats of the k-fold (default 5)")

@@ -363,7 +363,13 @@ def backed_by_conversation(
     """Whether a follow-up's best hit is backed by the conversation, so that a similarity under the abstain threshold
     (a short follow-up is never very similar to a part) should not hide it: the hit lies in a document the conversation
     points to, the question names nothing the corpus lacks, and the document uses most of the question's own words."""
-    if not resolved.followup or top.citation.doc_id not in dict(resolved.focus) or unknown_words:
+    return not unknown_words and conversation_backs(resolved, top, catalog, share)
+
+
+def conversation_backs(resolved: Resolved, top: Any, catalog: Catalog, share: float = 0.5) -> bool:
+    """`backed_by_conversation` but for the unknown words (which depend on the abstain policy's Zipf cut-off): the
+    follow-up's best hit lies in a document the conversation points to that uses most of the question's own words."""
+    if not resolved.followup or top.citation.doc_id not in dict(resolved.focus):
         return False
     doc = catalog.get(top.citation.doc_id)
     covered = own_coverage(resolved.question, doc, catalog) if doc is not None else None

@@ -11,6 +11,10 @@ system for the usual metrics is run.py's job.
 The false abstentions are counted twice for Dutch questions: on the index as it is, and as if the corpus held
 nothing but the question's own gold document (its words that this document lacks become "unknown"), so that the
 Zipf cut-off chosen also holds on a corpus much smaller than the dev index.
+
+Follow-ups (the turns of gold conversations from the second on) are cases too, with the evidence they are answered
+on in their conversation; the folds keep a conversation's turns together, and the rule lets follow-ups choose only
+among what the questions leave equal.
 """
 
 from __future__ import annotations
@@ -33,8 +37,11 @@ from assistant.application import Assistant
 from assistant.chunk import part_search_text
 from assistant.errors import AssistantError
 from assistant.evaluate.gold import Case
+from assistant.evaluate_conversations import Conversation
+from assistant.followup import Resolved as FollowupResolved
+from assistant.followup import Turn, compose_resolved, conversation_backs
 from assistant.index import KeywordIndex
-from assistant.types import Evidence, PartKey
+from assistant.types import Evidence, PartKey, Retrieval
 
 TARGET = 0.03
 """The operating point: at most this share of answerable questions refused (per language, on the training folds)."""
@@ -62,6 +69,16 @@ class Row:
     """The same evidence with the words the question's own gold document lacks as its unknown words."""
     no_hits: bool
     doc_hit5: bool
+    followup: bool = False
+    """A turn from the second on of a gold conversation, with the evidence it was answered on in that conversation."""
+    group: str = ""
+    """The conversation a follow-up belongs to: its turns go to the same fold ("" for a question: its own group)."""
+    backed: bool = False
+    """Whether the conversation backs the follow-up's best hit (followup.conversation_backs): it is then answered
+    whatever its similarity, unless it names a rare word the corpus lacks."""
+    own: Evidence | None = None
+    """For a follow-up: the evidence read on its own words (unknown words, coverage) rather than on the query the
+    conversation rewrote it into; the similarity is the rewritten query's either way."""
 
     @property
     def dutch(self) -> bool:
@@ -90,6 +107,60 @@ def collect(app: Assistant, cases: Sequence[Case], progress: bool = True) -> lis
         hit5 = any(d in {g for g, _ in case.gold} for d in ranked_docs)
         rows.append(Row(case.id, case.lang, not case.gold, e, small, not retrieval.hits, hit5))
     return rows
+
+
+def collect_followups(app: Assistant, conversations: Sequence[Conversation], progress: bool = True) -> list[Row]:
+    """Every turn of every conversation answered as `eval --conversations` answers it (the earlier gold questions
+    and our own earlier answers, under the app's policy, as its history); a Row for each turn from the second on,
+    with the evidence, hits and conversation backing the abstain decision of `Assistant.ask` reads."""
+    from assistant.evaluate.run import conversation_reply
+    from assistant.evaluate_conversations import run_conversations
+
+    if app.retrieval.mode == "bm25":
+        raise AssistantError("calibrating needs the dense side (its similarity is what the policy reads): drop --mode")
+    catalog = app.catalog()
+    searched: list[tuple[FollowupResolved, Retrieval]] = []
+    bar = tqdm(total=sum(len(c.turns) for c in conversations), desc="turns", unit="q", disable=not progress)
+
+    def ask(question: str, history: Sequence[Turn]) -> Any:
+        resolved, retrieval = app.search_followup(question, history, top_k=RANKED)
+        searched.append((resolved, retrieval))
+        bar.update()
+        return conversation_reply(compose_resolved(resolved, retrieval, app.policy, catalog))
+
+    outcomes = run_conversations(conversations, ask)
+    bar.close()
+    langs = {c.id: c.lang for c in conversations}
+    rows = []
+    for outcome, (resolved, retrieval) in zip(outcomes, searched, strict=True):
+        if outcome.index == 0:
+            continue
+        hits, e = retrieval.hits, retrieval.evidence
+        top = hits[0] if hits else None
+        own = app.retriever.evidence(resolved.question, top, language=e.language) if top is not None else e
+        ranked_docs = list(dict.fromkeys(h.citation.doc_id for h in hits))[:5]
+        gold = {d for d, _ in outcome.turn.gold}
+        rows.append(
+            Row(
+                id=f"{outcome.conversation}#{outcome.index + 1}",
+                lang=langs[outcome.conversation],
+                abstain=not gold,
+                evidence=e,
+                small=e,
+                no_hits=not hits,
+                doc_hit5=any(d in gold for d in ranked_docs),
+                followup=True,
+                group=outcome.conversation,
+                backed=top is not None and conversation_backs(resolved, top, catalog),
+                own=own,
+            )
+        )
+    return rows
+
+
+def on_own_words(rows: Sequence[Row]) -> list[Row]:
+    """The rows with every follow-up's evidence read on its own words (`Row.own`); questions as they are."""
+    return [replace(r, evidence=r.own, small=r.own) if r.followup and r.own is not None else r for r in rows]
 
 
 # ---------------------------------------------------------------- the rule
@@ -157,64 +228,97 @@ def _grid(*values: np.ndarray) -> np.ndarray:
     return np.round(np.arange(low, high + 1) * STEP, 4)
 
 
-def _refused(sim: np.ndarray, d: np.ndarray, flagged: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Rows x unknown_words threshold x dutch threshold: whether the Dutch rule refuses (AbstainPolicy.abstains)."""
+def _refused(sim: np.ndarray, d: np.ndarray, flagged: np.ndarray, t: np.ndarray, backed: np.ndarray) -> np.ndarray:
+    """Rows x unknown_words threshold x dutch threshold: whether the Dutch rule refuses (AbstainPolicy.abstains),
+    less the follow-ups the conversation backs that name no rare unknown word (followup.compose_resolved)."""
     by_word = flagged[:, None] & (sim[:, None] < t[None, :])
     by_score = d[:, None] < t[None, :]
-    return by_word[:, :, None] | by_score[:, None, :]
+    kept = (backed & ~flagged & np.isfinite(sim))[:, None, None]
+    return (by_word[:, :, None] | by_score[:, None, :]) & ~kept
+
+
+def _backed(rows: Sequence[Row]) -> np.ndarray:
+    return np.array([r.backed for r in rows], dtype=bool)
 
 
 def choose_dutch(rows: Sequence[Row], target: float = TARGET) -> tuple[float, float, float, float]:
-    """(coverage_weight, rare_zipf, unknown_words, dutch) for the Dutch questions among `rows`, by the rule."""
-    answerable = [r for r in rows if not r.abstain]
-    refusable = [r for r in rows if r.abstain]
-    s_ok, c_ok, z_ok = _arrays(answerable)
-    _, _, z_small = _arrays(answerable, small=True)
-    s_no, c_no, z_no = _arrays(refusable)
-    t = _grid(s_ok, s_no, s_ok + max(COVERAGE_WEIGHTS) * c_ok, s_no + max(COVERAGE_WEIGHTS) * c_no)
+    """(coverage_weight, rare_zipf, unknown_words, dutch) for the Dutch questions and follow-ups among `rows`, by the
+    rule: the questions first (their abstain cases caught, their false abstentions within the target, also on their
+    own gold document), then the follow-ups, among the choices the questions leave equal."""
+    q_ok = [r for r in rows if not r.abstain and not r.followup]
+    q_no = [r for r in rows if r.abstain and not r.followup]
+    f_ok = [r for r in rows if not r.abstain and r.followup]
+    f_no = [r for r in rows if r.abstain and r.followup]
+    arrays = {
+        name: (*_arrays(g), _backed(g)) for name, g in (("q_ok", q_ok), ("q_no", q_no), ("f_ok", f_ok), ("f_no", f_no))
+    }
+    z_small = _arrays(q_ok, small=True)[2]
+    sims = [a[0] for a in arrays.values()] + [a[0] + max(COVERAGE_WEIGHTS) * a[1] for a in arrays.values()]
+    t = _grid(*sims)
+    none = np.zeros((len(t), len(t)))
     best = _Best()
     for w in COVERAGE_WEIGHTS:
-        d_ok, d_no = s_ok + w * c_ok, s_no + w * c_no
-        scores = np.concatenate([d_ok, d_no])
+        scores = np.concatenate([a[0] + w * a[1] for a in arrays.values()])
         margin = _margin(scores[np.isfinite(scores)], t)[None, :]
         for z in ZIPF_CUTOFFS:
-            fa = _refused(s_ok, d_ok, z_ok < z, t).mean(axis=0) if len(answerable) else np.zeros((len(t), len(t)))
-            fa_small = _refused(s_ok, d_ok, z_small < z, t).mean(axis=0) if len(answerable) else fa
-            acc = _refused(s_no, d_no, z_no < z, t).mean(axis=0) if len(refusable) else np.zeros_like(fa)
+
+            def rate(name: str, rare: np.ndarray | None = None, w: float = w, z: float = z) -> np.ndarray:
+                sim, cov, own_rare, backed = arrays[name]
+                if not len(sim):
+                    return none
+                flagged = (own_rare if rare is None else rare) < z
+                return _refused(sim, sim + w * cov, flagged, t, backed).mean(axis=0)
+
+            fa, fa_small = rate("q_ok"), rate("q_ok", z_small) if q_ok else rate("q_ok")
             feasible = (fa <= target + 1e-9) & (fa_small <= target + 1e-9)
             # the unknown-word rule rests on few abstain cases: where they leave it open, it goes as far as costs
             # nothing; the score threshold (whose scale moves with the coverage weight) keeps the widest margin
-            keys = [acc, -(fa + fa_small), np.array(z), t[:, None], margin]
+            keys = [rate("q_no"), -(fa + fa_small), rate("f_no"), -rate("f_ok"), np.array(z), t[:, None], margin]
             _pick(keys, feasible, best, lambda ix, w=w, z=z: (z, w, t[ix[0]], t[ix[1]]))
     z, w, tu, td = best.middle()
     return float(w), float(z), float(tu), float(td)
 
 
-def choose_other(rows: Sequence[Row], target: float = TARGET) -> float:
-    """The similarity threshold for questions in another language than the corpus's, by the rule."""
-    s_ok = _arrays([r for r in rows if not r.abstain])[0]
-    s_no = _arrays([r for r in rows if r.abstain])[0]
-    t = _grid(s_ok, s_no)
-    fa = (s_ok[:, None] < t[None, :]).mean(axis=0) if len(s_ok) else np.zeros(len(t))
-    acc = (s_no[:, None] < t[None, :]).mean(axis=0) if len(s_no) else np.zeros(len(t))
+def choose_other(rows: Sequence[Row], target: float = TARGET, rare_zipf: float = AbstainPolicy.rare_zipf) -> float:
+    """The similarity threshold for questions in another language than the corpus's, by the rule: the questions
+    first, the follow-ups among the thresholds the questions leave equal (`rare_zipf`: the Dutch rule's cut-off, which
+    decides whether the conversation's backing holds)."""
+    groups = {
+        name: [r for r in rows if r.abstain == abstain and r.followup == followup]
+        for name, abstain, followup in (("q_ok", 0, 0), ("q_no", 1, 0), ("f_ok", 0, 1), ("f_no", 1, 1))
+    }
+    t = _grid(*(_arrays(g)[0] for g in groups.values()))
+
+    def rate(name: str) -> np.ndarray:
+        sim, _, rare = _arrays(groups[name])
+        if not len(sim):
+            return np.zeros(len(t))
+        kept = _backed(groups[name]) & ~(rare < rare_zipf) & np.isfinite(sim)
+        return ((sim[:, None] < t[None, :]) & ~kept[:, None]).mean(axis=0)
+
+    fa = rate("q_ok")
     best = _Best()
-    _pick([acc, -fa, t], fa <= target + 1e-9, best, lambda ix: (t[ix[0]],))
+    _pick([rate("q_no"), -fa, rate("f_no"), -rate("f_ok"), t], fa <= target + 1e-9, best, lambda ix: (t[ix[0]],))
     return float(best.middle()[0])
 
 
 def choose(rows: Sequence[Row], target: float = TARGET) -> AbstainPolicy:
-    """The policy the rule picks on `rows`: Dutch and other-language thresholds each on their own questions."""
+    """The policy the rule picks on `rows`: Dutch and other-language thresholds each on their own questions (and
+    follow-ups)."""
     w, z, tu, td = choose_dutch([r for r in rows if r.dutch], target)
-    other = choose_other([r for r in rows if not r.dutch], target)
+    other = choose_other([r for r in rows if not r.dutch], target, z)
     return AbstainPolicy(dutch=td, english=other, coverage_weight=w, unknown_words=tu, rare_zipf=z)
 
 
 # ---------------------------------------------------------------- scoring
 
 
-def refuses(policy: AbstainPolicy, evidence: Evidence, no_hits: bool) -> bool:
-    """What answer.compose decides: no hits, or the policy abstains."""
-    return no_hits or policy.abstains(evidence)
+def refuses(policy: AbstainPolicy, evidence: Evidence, no_hits: bool, backed: bool = False) -> bool:
+    """What answer.compose decides (no hits, or the policy abstains), and for a follow-up
+    followup.compose_resolved (unless the conversation backs the hit and it names no rare unknown word)."""
+    if no_hits:
+        return True
+    return policy.abstains(evidence) and not (backed and not policy.unknown(evidence))
 
 
 def _rate(values: Sequence[bool]) -> float | None:
@@ -227,14 +331,31 @@ def score(policy: AbstainPolicy, rows: Sequence[Row]) -> dict[str, float | None]
     ok = [r for r in rows if not r.abstain]
     no = [r for r in rows if r.abstain]
     en = [r for r in ok if r.lang == "en"]
+
+    def refused(r: Row, small: bool = False) -> bool:
+        return refuses(policy, r.small if small else r.evidence, r.no_hits, r.backed)
+
     return {
-        "abstain_accuracy": _rate([refuses(policy, r.evidence, r.no_hits) for r in no]),
-        "false_abstain_rate": _rate([refuses(policy, r.evidence, r.no_hits) for r in ok]),
-        "false_abstain_own_doc": _rate([refuses(policy, r.small, r.no_hits) for r in ok if r.dutch]),
-        "abstain_accuracy_nl": _rate([refuses(policy, r.evidence, r.no_hits) for r in no if r.dutch]),
-        "abstain_accuracy_other": _rate([refuses(policy, r.evidence, r.no_hits) for r in no if not r.dutch]),
-        "en_doc_hit5": _rate([r.doc_hit5 and not refuses(policy, r.evidence, r.no_hits) for r in en]),
+        "abstain_accuracy": _rate([refused(r) for r in no]),
+        "false_abstain_rate": _rate([refused(r) for r in ok]),
+        "false_abstain_own_doc": _rate([refused(r, small=True) for r in ok if r.dutch and not r.followup]),
+        "abstain_accuracy_nl": _rate([refused(r) for r in no if r.dutch]),
+        "abstain_accuracy_other": _rate([refused(r) for r in no if not r.dutch]),
+        "en_doc_hit5": _rate([r.doc_hit5 and not refused(r) for r in en]),
     }
+
+
+POPULATIONS = ("questions", "followups")
+
+
+def by_population(policy: AbstainPolicy, rows: Sequence[Row]) -> dict[str, dict[str, float | None]]:
+    """`score` on the questions and on the follow-ups among `rows` apart (a population without rows left out)."""
+    out = {}
+    for name in POPULATIONS:
+        part = [r for r in rows if r.followup == (name == "followups")]
+        if part:
+            out[name] = score(policy, part)
+    return out
 
 
 def _summary(folds: Sequence[dict[str, float | None]]) -> dict[str, dict[str, float]]:
@@ -252,18 +373,29 @@ def _summary(folds: Sequence[dict[str, float | None]]) -> dict[str, dict[str, fl
     return out
 
 
+Figures = dict[str, dict[str, float | None]]
+"""population ("questions", "followups") -> metric -> value."""
+Spread = dict[str, dict[str, dict[str, float]]]
+"""population -> metric -> mean, sd, min, max, folds."""
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """The shipped policy (chosen on every case), its in-sample figures and the held-out figures per fold."""
+    """The shipped policy (chosen on every case), its in-sample figures and the held-out figures per fold, for the
+    questions and the follow-ups apart."""
 
     policy: AbstainPolicy
-    in_sample: dict[str, float | None]
+    in_sample: Figures
     folds: list[dict[str, Any]]
-    held_out: dict[str, dict[str, float]]
-    pooled: dict[str, float | None]
+    held_out: Spread
+    pooled: Figures
     """Every held-out decision of one repeat pooled (each case held out once), averaged over the repeats."""
     settings: dict[str, Any]
     language_accuracy: float
+    """Of the questions: how often the detected language is the gold file's."""
+    questions_only: Spread = field(default_factory=dict)
+    """With follow-ups: the held-out figures, on the same folds, of the rule given the training questions alone (what
+    the calibration chose before it took follow-ups)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -271,53 +403,85 @@ class Calibration:
         return d
 
 
-def cross_validate(
-    rows: Sequence[Row], folds: int = FOLDS, repeats: int = REPEATS, target: float = TARGET, seed: int = 0
-) -> Calibration:
-    """Held-out figures of the rule over a repeated k-fold stratified by language and abstain case, and the policy
-    the rule picks on all rows."""
-    from sklearn.model_selection import RepeatedStratifiedKFold
+def splits(rows: Sequence[Row], folds: int, repeats: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index arrays of `repeats` k-folds stratified by language and abstain case (and question or
+    follow-up), the turns of one conversation always in the same fold."""
+    from sklearn.model_selection import StratifiedGroupKFold
 
-    if len(rows) < folds:
-        raise AssistantError(f"{len(rows)} cases cannot be split into {folds} folds")
-    labels = [f"{r.lang}-{r.abstain}" for r in rows]
-    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    per_fold: list[dict[str, Any]] = []
-    pooled: list[dict[str, float | None]] = []
-    decided: dict[str, AbstainPolicy] = {}
+    labels = [f"{r.lang}-{r.abstain}-{r.followup}" for r in rows]
+    groups = [r.group or f"question:{r.id}" for r in rows]
+    if len(set(groups)) < folds:
+        raise AssistantError(f"{len(set(groups))} cases cannot be split into {folds} folds")
+    out = []
     with warnings.catch_warnings():
         # two English abstain cases cannot be in all five folds; the others spread
         warnings.filterwarnings("ignore", message="The least populated class")
-        splits = list(splitter.split(np.zeros(len(rows)), labels))
-    for n, (train, test) in enumerate(splits):
-        policy = choose([rows[i] for i in train], target)
+        for repeat in range(repeats):
+            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
+            out += list(splitter.split(np.zeros(len(rows)), labels, groups))
+    return out
+
+
+def cross_validate(
+    rows: Sequence[Row], folds: int = FOLDS, repeats: int = REPEATS, target: float = TARGET, seed: int = 0
+) -> Calibration:
+    """Held-out figures of the rule over a repeated grouped k-fold stratified by language and abstain case, and the
+    policy the rule picks on all rows."""
+    with_followups = any(r.followup for r in rows)
+    per_fold: list[dict[str, Any]] = []
+    pooled: list[Figures] = []
+    decided: dict[str, AbstainPolicy] = {}
+    only: list[Figures] = []
+    for n, (train, test) in enumerate(splits(rows, folds, repeats, seed)):
+        trained = [rows[i] for i in train]
+        policy = choose(trained, target)
         held = [rows[i] for i in test]
-        per_fold.append({"repeat": n // folds, "fold": n % folds, "policy": asdict(policy), **score(policy, held)})
+        per_fold.append(
+            {"repeat": n // folds, "fold": n % folds, "policy": asdict(policy), **by_population(policy, held)}
+        )
+        if with_followups:
+            only.append(by_population(choose([r for r in trained if not r.followup], target), held))
         decided.update((r.id, policy) for r in held)
         if n % folds == folds - 1:
             pooled.append(_pooled(rows, decided))
             decided = {}
-    figures = [{k: v for k, v in f.items() if k not in ("repeat", "fold", "policy")} for f in per_fold]
     shipped = choose(rows, target)
-    mean_pooled = {k: v["mean"] for k, v in _summary(pooled).items()}
+    questions = [r for r in rows if not r.followup]
     return Calibration(
         policy=shipped,
-        in_sample=score(shipped, rows),
+        in_sample=by_population(shipped, rows),
         folds=per_fold,
-        held_out=_summary(figures),
-        pooled=dict(mean_pooled),
-        settings={"folds": folds, "repeats": repeats, "target": target, "seed": seed, "cases": len(rows)},
-        language_accuracy=round(sum(r.evidence.language == r.lang for r in rows) / len(rows), 4),
+        held_out=_spread(per_fold),
+        pooled={p: {k: v["mean"] for k, v in s.items()} for p, s in _spread(pooled).items()},
+        settings={
+            "folds": folds,
+            "repeats": repeats,
+            "target": target,
+            "seed": seed,
+            "cases": len(questions),
+            "followups": len(rows) - len(questions),
+        },
+        language_accuracy=round(sum(r.evidence.language == r.lang for r in questions) / max(1, len(questions)), 4),
+        questions_only=_spread(only),
     )
 
 
-def _pooled(rows: Sequence[Row], decided: dict[str, AbstainPolicy]) -> dict[str, float | None]:
+def _spread(folds: Sequence[dict[str, Any]]) -> Spread:
+    """Per population, the spread of each metric over the folds that have it."""
+    return {p: _summary([f[p] for f in folds if p in f]) for p in POPULATIONS if any(p in f for f in folds)}
+
+
+def _pooled(rows: Sequence[Row], decided: dict[str, AbstainPolicy]) -> Figures:
     """The figures of one repeat with every case judged by the policy of the fold that held it out."""
-    out: dict[str, float | None] = {}
-    parts = [score(decided[r.id], [r]) for r in rows]
-    for key in parts[0]:
-        values = [v for p in parts if (v := p[key]) is not None]
-        out[key] = sum(values) / len(values) if values else None
+    out: Figures = {}
+    for population in POPULATIONS:
+        parts = [score(decided[r.id], [r]) for r in rows if r.followup == (population == "followups")]
+        if not parts:
+            continue
+        out[population] = {}
+        for key in parts[0]:
+            values = [v for p in parts if (v := p[key]) is not None]
+            out[population][key] = sum(values) / len(values) if values else None
     return out
 
 
@@ -330,22 +494,37 @@ def write(calibration: Calibration, report: Path) -> Path:
 
 
 def summary_lines(c: Calibration) -> list[str]:
-    """The figures a person reads: held-out (mean, sd, range over folds; pooled) next to in-sample, and the policy."""
+    """The figures a person reads: held-out (mean, sd, range over folds; pooled) next to in-sample, per population,
+    with the held-out mean of the rule on the questions alone beside them, and the policy."""
+    st = c.settings
+    cases = f"{st['cases']} cases" + (f" + {st['followups']} follow-ups" if st.get("followups") else "")
+    grouped = ", conversations grouped" if st.get("followups") else ""
     lines = [
-        f"{c.settings['cases']} cases, {c.settings['folds']}-fold x {c.settings['repeats']} stratified, target "
-        f"<= {c.settings['target']:.0%} false abstentions; language identified right for {c.language_accuracy:.1%}",
-        f"{'':24} {'held-out mean':>13} {'sd':>6} {'min':>6} {'max':>6} {'pooled':>7} {'in-sample':>9}",
+        f"{cases}, {st['folds']}-fold x {st['repeats']} stratified{grouped}, target <= {st['target']:.0%} false "
+        f"abstentions; language identified right for {c.language_accuracy:.1%}"
     ]
-    for key, s in c.held_out.items():
-        pooled = c.pooled.get(key)
-        inside = c.in_sample.get(key)
-        lines.append(
-            f"{key:24} {s['mean']:>13.3f} {s['sd']:>6.3f} {s['min']:>6.3f} {s['max']:>6.3f} "
-            f"{'-' if pooled is None else f'{pooled:.3f}':>7} {'-' if inside is None else f'{inside:.3f}':>9}"
-        )
+    for population, metrics in c.held_out.items():
+        head = f"{population:24} {'held-out mean':>13} {'sd':>6} {'min':>6} {'max':>6} {'pooled':>7} {'in-sample':>9}"
+        lines.append(head + (f" {'q-only':>7}" if c.questions_only else ""))
+        for key, s in metrics.items():
+            pooled = c.pooled.get(population, {}).get(key)
+            inside = c.in_sample.get(population, {}).get(key)
+            line = (
+                f"  {key:22} {s['mean']:>13.3f} {s['sd']:>6.3f} {s['min']:>6.3f} {s['max']:>6.3f} "
+                f"{_fmt(pooled):>7} {_fmt(inside):>9}"
+            )
+            if c.questions_only:
+                line += f" {_fmt(c.questions_only.get(population, {}).get(key, {}).get('mean')):>7}"
+            lines.append(line)
+    if c.questions_only:
+        lines.append("q-only: held-out mean of the rule given the training folds' questions alone")
     p = c.policy
     lines.append(
         f"policy: AbstainPolicy(dutch={p.dutch}, english={p.english}, coverage_weight={p.coverage_weight}, "
         f"unknown_words={p.unknown_words}, rare_zipf={p.rare_zipf})"
     )
     return lines
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -7,7 +7,7 @@ question is always answered from one generation of the index. Composing the repl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -300,16 +300,20 @@ class Retriever:
         terms: list[str] | None = None,
         snap: Snapshot | None = None,
         language: str | None = None,
+        others: Sequence[Hit] = (),
     ) -> Evidence:
-        """How well `question` is answered at all, judged on its best hit: the basis of abstaining."""
+        """How well `question` is answered at all, judged on its best hit's document: the basis of abstaining. The
+        similarity is the best of that document's parts among `best` and `others` (the other hits), so that which of
+        its parts leads (the order within a document) does not change whether the question is answered."""
         lang = language or text.language(question)
         snap = snap or self.snapshot
         doc = snap.docs.get(best.citation.doc_id) if best is not None else None
         if best is None or doc is None:
             return Evidence(language=lang)
         unknown = tuple(snap.keywords.unknown_words(question))
+        same = [h.similarity for h in (best, *others) if h.citation.doc_id == doc.doc_id and h.similarity is not None]
         return Evidence(
-            similarity=best.similarity,
+            similarity=max(same) if same else best.similarity,
             coverage=coverage(snap.keywords, text.terms(question) if terms is None else terms, doc),
             unknown_words=unknown,
             unknown_frequency=tuple(text.zipf_frequency(w, lang) for w in unknown),
@@ -348,7 +352,7 @@ class Retriever:
             hit = make_hit(doc, r.key.label, r.score, r.dense, snap.directory) if doc is not None else None
             if hit is not None:
                 hits.append(hit)
-        evidence = self.evidence(question, hits[0] if hits else None, terms, snap, lang)
+        evidence = self.evidence(question, hits[0] if hits else None, terms, snap, lang, hits[1:])
         return Retrieval(tuple(hits), evidence)
 
 

@@ -294,7 +294,7 @@ class Assistant:
         checked = filters if isinstance(filters, Filters) else self.resolve_filters(filters).filters
         hits = search_resolved(resolved, search, checked.as_dict(), top_k)
         best = hits[0] if hits else None
-        evidence = retriever.evidence(resolved.query, best, others=hits[1:])
+        evidence = retriever.evidence(resolved.query, best)
         return resolved, Retrieval(tuple(hits), evidence)
 
     def _with_filters(

@@ -7,7 +7,7 @@ question is always answered from one generation of the index. Composing the repl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ from assistant.embed import Embedder
 from assistant.filters import FIELD_KEYS, Filters, date_number
 from assistant.index import Index, KeywordIndex
 from assistant.index.questions import QuestionVectors
+from assistant.parse.tk import TK_LAYOUT
 from assistant.types import Citation, Document, Evidence, Hit, OtherQuestion, PartKey, Pointer, Quote, Retrieval
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -64,8 +65,15 @@ class RetrievalSettings:
     """Within each of the first `question_docs` documents, the parts are put in the order of their fused score plus
     this times the similarity of the question to the part's own sub-question (with the document's title, both
     embedded as queries: question to question). The documents keep their places. Chosen by 5-fold cross-validation
-    (README, Choosing the part); 0 switches it off."""
+    on the Belgian dev questions (README, Choosing the part); 0 switches it off."""
+    question_weight_tk: float = 0.0
+    """The same for documents in the Tweede Kamer layout (Document.layout "tk"), whose sub-questions mostly ask for
+    a position ("Deelt u de mening ...?", "Bent u bekend met ...?") and so say little of what their answer holds:
+    every weight above 0 lost on the Tweede Kamer dev questions."""
     question_docs: int = 3
+
+    def question_weight_for(self, doc: Document | None) -> float:
+        return self.question_weight_tk if doc is not None and doc.layout == TK_LAYOUT else self.question_weight
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -250,7 +258,7 @@ class Retriever:
         if s.doc_weight:
             fused = fusion.add_document_best(fused, s.doc_weight)
         ordered = fusion.top(fused, len(fused))
-        if s.question_weight and s.question_docs and self.embedder is not None:
+        if (s.question_weight or s.question_weight_tk) and s.question_docs and self.embedder is not None:
             ordered = self._order_within_documents(snap, vector, ordered)
         return [Ranked(key, score, sims.get(key), kw.get(key)) for key, score in ordered[:top_k]]
 
@@ -269,12 +277,13 @@ class Retriever:
                     break
         chosen = set(leading)
         keys = [k for k, _ in ordered if k.doc_id in chosen]
-        similarity = self._question_similarities(snap, vector, keys)
+        weight = {d: s.question_weight_for(snap.docs.get(d)) for d in leading}
+        similarity = self._question_similarities(snap, vector, [k for k in keys if weight[k.doc_id]])
         score = dict(ordered)
         queues = {
             d: sorted(
                 (k for k in keys if k.doc_id == d),
-                key=lambda k: -(score[k] + s.question_weight * similarity.get(k, 0.0)),
+                key=lambda k: -(score[k] + weight[k.doc_id] * similarity.get(k, 0.0)),
             )
             for d in leading
         }
@@ -300,20 +309,19 @@ class Retriever:
         terms: list[str] | None = None,
         snap: Snapshot | None = None,
         language: str | None = None,
-        others: Sequence[Hit] = (),
     ) -> Evidence:
-        """How well `question` is answered at all, judged on its best hit's document: the basis of abstaining. The
-        similarity is the best of that document's parts among `best` and `others` (the other hits), so that which of
-        its parts leads (the order within a document) does not change whether the question is answered."""
+        """How well `question` is answered at all, judged on its best hit: the basis of abstaining. The similarity
+        is that of the part shown first (after the order within its document): calibrated on it, it told answerable
+        from unanswerable questions better than the best similarity among the document's parts (README, Abstain
+        calibration)."""
         lang = language or text.language(question)
         snap = snap or self.snapshot
         doc = snap.docs.get(best.citation.doc_id) if best is not None else None
         if best is None or doc is None:
             return Evidence(language=lang)
         unknown = tuple(snap.keywords.unknown_words(question))
-        same = [h.similarity for h in (best, *others) if h.citation.doc_id == doc.doc_id and h.similarity is not None]
         return Evidence(
-            similarity=max(same) if same else best.similarity,
+            similarity=best.similarity,
             coverage=coverage(snap.keywords, text.terms(question) if terms is None else terms, doc),
             unknown_words=unknown,
             unknown_frequency=tuple(text.zipf_frequency(w, lang) for w in unknown),
@@ -352,7 +360,7 @@ class Retriever:
             hit = make_hit(doc, r.key.label, r.score, r.dense, snap.directory) if doc is not None else None
             if hit is not None:
                 hits.append(hit)
-        evidence = self.evidence(question, hits[0] if hits else None, terms, snap, lang, hits[1:])
+        evidence = self.evidence(question, hits[0] if hits else None, terms, snap, lang)
         return Retrieval(tuple(hits), evidence)
 
 

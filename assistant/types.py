@@ -132,7 +132,7 @@ class Part:
 OPTIONAL_PART_FIELDS = ("see", "elsewhere")
 
 
-OPTIONAL_DOCUMENT_FIELDS = ("addressee", "answer_date", "numbers")
+OPTIONAL_DOCUMENT_FIELDS = ("addressee", "answer_date", "numbers", "layout")
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,10 @@ class Document:
     """ISO date the answer was received, where the source gives it (Tweede Kamer: "ontvangen")."""
     numbers: tuple[str, ...] = ()
     """The source's own document numbers ("AH 601", "2024Z17331", "zie ook AH 426")."""
+    layout: str = ""
+    """How the source numbers its questions: "tk" for the Tweede Kamer's "Vraag 1 / Antwoord 1" (whose sub-questions
+    mostly ask for a position: "Deelt u de mening ...?"), "" for the numbered information requests of the Belgian
+    Chamber and the Flemish Parliament. Retrieval weighs a sub-question's own words by it."""
 
     def part(self, label: str) -> Part | None:
         for p in self.parts:

@@ -1,4 +1,5 @@
-"""Choosing `RetrievalSettings.question_weight` (the order of the parts within a document) by cross-validation.
+"""Choosing `RetrievalSettings.question_weight` (the order of the parts within a document) by cross-validation
+(`--setting question_weight_tk` for the Tweede Kamer layout's).
 
 Every gold question is answered once per candidate weight, through the whole answer path (`run_ours`: embed,
 search, compose), and scored per case. Then, per fold of a repeated k-fold over the answerable cases, the weight
@@ -42,6 +43,12 @@ def main() -> None:
     p.add_argument("--questions", required=True, type=Path)
     p.add_argument("--index", required=True, type=Path)
     p.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))
+    p.add_argument(
+        "--setting",
+        default="question_weight",
+        choices=("question_weight", "question_weight_tk"),
+        help="which weight to choose: the Belgian/Flemish layouts' or the Tweede Kamer layout's",
+    )
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--out", type=Path)
@@ -53,7 +60,7 @@ def main() -> None:
     base = app.retriever.settings
     scores: dict[float, list[dict[str, float]]] = {}
     for w in args.weights:
-        app.retriever.settings = replace(base, question_weight=w)
+        app.retriever.settings = replace(base, **{args.setting: w})
         scores[w] = [per_case(o) for o in run_ours(app, cases, progress=False)]
     app.retriever.settings = base
 
@@ -85,6 +92,7 @@ def main() -> None:
                 pooled[k][m].append(sum(scores[picks[i]][i][m] for i in rows) / len(rows))
 
     result: dict[str, Any] = {
+        "setting": args.setting,
         "cases": len(cases),
         "folds": args.folds,
         "repeats": args.repeats,

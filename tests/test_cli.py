@@ -182,12 +182,16 @@ def test_the_ingest_summary_counts_what_the_index_holds(tmp_path: Path, capsys: 
     docs = list(index.documents())
     chunks = index.parts.count()
     index.close()
-    pattern = r"(\d+) documents: (\d+) new, (\d+) changed, (\d+) unchanged; (\d+) chunks and (\d+) document contexts"
-    seen, new, changed, unchanged, embedded, contexts = map(int, re.search(pattern, first).groups())  # type: ignore[union-attr]
+    pattern = (
+        r"(\d+) documents: (\d+) new, (\d+) changed, (\d+) unchanged; (\d+) chunks, (\d+) document contexts "
+        r"and (\d+) sub-questions embedded"
+    )
+    parts = sum(len(d.parts) for d in docs)
+    seen, new, changed, unchanged, embedded, contexts, asked = map(int, re.search(pattern, first).groups())  # type: ignore[union-attr]
     assert (seen, new, changed, unchanged) == (len(docs), len(docs), 0, 0)
-    assert (embedded, contexts) == (chunks, len(docs))
-    seen, new, changed, unchanged, embedded, contexts = map(int, re.search(pattern, again).groups())  # type: ignore[union-attr]
-    assert (seen, new, changed, unchanged, embedded, contexts) == (len(docs), 0, 0, len(docs), 0, 0)
+    assert (embedded, contexts, asked) == (chunks, len(docs), parts)
+    seen, new, changed, unchanged, embedded, contexts, asked = map(int, re.search(pattern, again).groups())  # type: ignore[union-attr]
+    assert (seen, new, changed, unchanged, embedded, contexts, asked) == (len(docs), 0, 0, len(docs), 0, 0, 0)
 
 
 # ---------------------------------------------------------------- questions

@@ -137,11 +137,7 @@ def collect_followups(app: Assistant, conversations: Sequence[Conversation], pro
             continue
         hits, e = retrieval.hits, retrieval.evidence
         top = hits[0] if hits else None
-        own = (
-            app.retriever.evidence(resolved.question, top, language=e.language, others=hits[1:])
-            if top is not None
-            else e
-        )
+        own = app.retriever.evidence(resolved.question, top, language=e.language) if top is not None else e
         ranked_docs = list(dict.fromkeys(h.citation.doc_id for h in hits))[:5]
         gold = {d for d, _ in outcome.turn.gold}
         rows.append(

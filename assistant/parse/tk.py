@@ -33,6 +33,8 @@ _TK_REFERENCE = re.compile(
     re.I,
 )
 REFERENCE_TAIL_MAX = 40
+TK_LAYOUT = "tk"
+"""Document.layout of what this module parses."""
 
 
 def looks_like_tk(text: str) -> bool:
@@ -298,6 +300,7 @@ def parse_tk(text: str, doc_id: str, source: str = "") -> Document:
         addressee=h.addressee,
         answer_date=h.answered,
         numbers=tuple(numbers),
+        layout=TK_LAYOUT,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant import fusion, text
+from assistant.asked import content_query
 from assistant.chunk import question_text
 from assistant.crossref import Directory
 from assistant.embed import Embedder
@@ -352,8 +353,10 @@ class Retriever:
         """Ranked parts as Hits with their citation and the answer text a reader should see, and the evidence."""
         snap = self.snapshot
         f = Filters.parse(filters)
-        terms = text.terms(question)
         lang = text.language(question)
+        # a phrase that only repeats a filter ("volgens de minister van Begroting") is no part of what is asked
+        question = content_query(question, f) if f else question
+        terms = text.terms(question)
         hits: list[Hit] = []
         for r in self._rank(snap, question, terms, f, top_k, language=lang):
             doc = snap.docs.get(r.key.doc_id)

@@ -15,9 +15,9 @@ MARCH = {"date_from": "2017-03-01", "date_to": "2017-03-31"}
     ("question", "filters", "asked"),
     [
         pytest.param(
-            "Wat zei de minister van Leefmilieu in antwoord op een vraag van maart 2017 over de plastic microbolletjes?",
+            "Wat zei de minister van Leefmilieu in antwoord op een vraag van maart 2017 over plastic microbolletjes?",
             {**LEEFMILIEU, **MARCH},
-            "Wat zei over de plastic microbolletjes?",
+            "Wat zei over plastic microbolletjes?",
             id="role-and-period",
         ),
         pytest.param(

@@ -271,18 +271,26 @@ def _replace_department(query: str, named: Mention, catalog: Catalog) -> tuple[s
 
 
 def understood(resolved: Resolved, catalog: Catalog, focus_doc: str | None, rewritten: bool) -> str:
-    """ "Ik begreep: ..." for above the answer: the rewritten question, or the question and what it is about."""
+    """ "Ik begreep: ...?" for above the answer: the rewritten question, or the question with what it follows up
+    ("Ik begreep: bij welke weersomstandigheden vliegen ze boven de stad? (vervolg op uw vorige vraag over
+    'Vluchten boven Doornik')")."""
+    follows = "vervolg op uw vorige vraag"
     if rewritten:
         text = resolved.query.rstrip(" ?")
     else:
         doc = catalog.get(focus_doc) if focus_doc else None
-        about = f"over '{doc.title}'" if doc is not None else "over " + " ".join(resolved.carried)
-        text = f"{resolved.question.rstrip(' ?')}, {about}"
-    if resolved.department and resolved.focus and resolved.focus[0][1] >= resolved.settings.target:
-        text += f" ({resolved.department})"
+        follows += f" over '{doc.title}'" if doc is not None else " over " + " ".join(resolved.carried)
+        text = _CONNECTIVE.sub("", resolved.question.strip()).rstrip(" ?")
     if text[:1].isupper() and not text[1:2].isupper():
         text = text[:1].lower() + text[1:]
-    return f"Ik begreep: {text} (vervolg op uw vorige vraag)"
+    text += "?"
+    if resolved.department and resolved.focus and resolved.focus[0][1] >= resolved.settings.target:
+        text += f" ({resolved.department})"
+    return f"Ik begreep: {text} ({follows})"
+
+
+_CONNECTIVE = re.compile(r"^(?:en|maar|and|but)\b[\s,]*", re.I)
+"""A follow-up's opening "En ..." joins it to the previous question; the line says that in its own words."""
 
 
 # -- ranking with the conversation

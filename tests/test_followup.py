@@ -153,7 +153,15 @@ def test_a_pronoun_carries_the_earlier_topic(catalog: Catalog) -> None:
     assert r.query.startswith("Hoeveel van hen zijn klimaatvluchtelingen?")
     assert {"verbleven", "opvanginitiatief"} <= set(r.carried)
     assert r.focus[0] == ("30", r.settings.focus)
-    assert "Asielzoekers - Lokale opvanginitiatieven" in r.understood
+    assert r.understood == (
+        "Ik begreep: hoeveel van hen zijn klimaatvluchtelingen? "
+        "(vervolg op uw vorige vraag over 'Asielzoekers - Lokale opvanginitiatieven')"
+    )
+    joined = resolve("En hoeveel van die mensen zijn minderjarig?", history, catalog)
+    assert joined.understood == (  # the opening "En" joins it to the previous question, which the line says itself
+        "Ik begreep: hoeveel van die mensen zijn minderjarig? "
+        "(vervolg op uw vorige vraag over 'Asielzoekers - Lokale opvanginitiatieven')"
+    )
 
 
 def test_a_self_contained_question_is_not_pulled_back(catalog: Catalog) -> None:

@@ -44,6 +44,8 @@ def content_query(question: str, filters: Filters) -> str:
     q = _without_roles(question, named) if named else question
     if filters.date_from or filters.date_to:
         q = _PERIOD.sub(lambda m: " " if _within(m, filters) else m.group(0), q)
+    if q == question:
+        return question
     q = re.sub(r"\s+", " ", q)
     q = re.sub(r"\s+([,:;?.!])", r"\1", q)
     q = re.sub(r"[,;:]\s*([?.!])", r"\1", q).strip(" ,:;")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.asked import content_query
 from assistant.filters import Filters
@@ -78,3 +80,36 @@ MARCH = {"date_from": "2017-03-01", "date_to": "2017-03-31"}
 )
 def test_phrases_that_repeat_a_filter_are_taken_out(question: str, filters: dict[str, str], asked: str) -> None:
     assert content_query(question, Filters.parse(filters)) == asked
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    question=st.text(min_size=1, max_size=200),
+    department=st.sampled_from([None, "Minister van Justitie", "Minister van Begroting, belast met de Loterij"]),
+    month=st.sampled_from([None, "2017-03"]),
+)
+def test_any_question_keeps_something_to_search_and_no_filter_changes_nothing(
+    question: str, department: str | None, month: str | None
+) -> None:
+    raw = {"department": department} if department else {}
+    if month:
+        raw.update({"date_from": f"{month}-01", "date_to": f"{month}-31"})
+    asked = content_query(question, Filters.parse(raw))
+    assert asked.strip() or not question.strip()
+    assert len(asked) <= len(question) + 1  # only ever shorter (a "?" may follow what was left)
+    assert content_query(question, Filters()) == question
+
+
+ASKED = r"Wat zei de minister van (Justitie|Landbouw) in (maart|april) 201[67] over [a-z ]{3,30}\?"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(ASKED, fullmatch=True))
+def test_a_phrase_is_taken_out_exactly_when_its_filter_says_the_same(question: str) -> None:
+    filters = Filters.parse({"department": "Minister van Justitie", "date_from": "2017-03-01", "date_to": "2017-03-31"})
+    asked = content_query(question, filters)
+    assert "Justitie" not in asked  # the filtered department goes
+    assert ("Landbouw" in question) == ("Landbouw" in asked)  # another one stays
+    assert "maart 2017" not in asked  # the filtered month goes
+    for kept in ("maart 2016", "april 2016", "april 2017"):  # months outside it stay
+        assert (kept in question) == (kept in asked)

@@ -48,12 +48,19 @@ def _ingest(paths: list[Path], index: Path | Index, embedder: object, **kw: obje
 
 
 class CountingEmbedder(FakeEmbedder):
+    """Counts the passages and queries it embedded."""
+
     def __init__(self) -> None:
         self.passages = 0
+        self.queries = 0
 
     def embed_passages(self, texts):  # noqa: ANN001, ANN201
         self.passages += len(texts)
         return super().embed_passages(texts)
+
+    def embed_queries(self, texts):  # noqa: ANN001, ANN201
+        self.queries += len(texts)
+        return super().embed_queries(texts)
 
 
 @pytest.fixture
@@ -535,17 +542,8 @@ def test_an_index_on_a_chroma_server_opens_one_client(
 # ---------------------------------------------------------------- the part within a document
 
 
-class QueryCountingEmbedder(FakeEmbedder):
-    def __init__(self) -> None:
-        self.queries = 0
-
-    def embed_queries(self, texts):  # noqa: ANN001, ANN201
-        self.queries += len(texts)
-        return super().embed_queries(texts)
-
-
 def test_every_part_gets_one_sub_question_vector_kept_while_its_text_stays(tmp_path: Path) -> None:
-    emb = QueryCountingEmbedder()
+    emb = CountingEmbedder()
     first, _ = _ingest([CORPUS], tmp_path / "idx", emb)
     index = Index.open_existing(tmp_path / "idx")
     parts = {PartKey(d.doc_id, p.label): d for d in index.documents() for p in d.parts}
@@ -564,7 +562,7 @@ def test_a_changed_question_is_embedded_again_and_a_removed_document_leaves(tmp_
     src.mkdir()
     (src / "a.txt").write_text("Titel - X\n\n1. Een?\n2. Twee?\n1. Antwoord een.\n2. Antwoord twee.\n", "utf-8")
     (src / "b.txt").write_text("Titel - Y\n\n1. Drie?\n1. Antwoord drie.\n", "utf-8")
-    emb = QueryCountingEmbedder()
+    emb = CountingEmbedder()
     _ingest([src], tmp_path / "idx", emb)
     (src / "a.txt").write_text("Titel - X\n\n1. Een?\n2. Anders?\n1. Antwoord een.\n2. Antwoord twee.\n", "utf-8")
     before = emb.queries
@@ -580,7 +578,7 @@ def test_a_changed_question_is_embedded_again_and_a_removed_document_leaves(tmp_
 def test_an_index_without_sub_question_vectors_gets_them_at_its_next_ingest_and_meanwhile_embeds_them(
     tmp_path: Path,
 ) -> None:
-    emb = QueryCountingEmbedder()
+    emb = CountingEmbedder()
     _ingest([CORPUS], tmp_path / "idx", emb)
     with_file = Retriever(Index.open_existing(tmp_path / "idx"), emb)
     expected = [r.key for r in with_file.rank("Hoeveel stagiairs van buitenlandse herkomst?", Filters())]

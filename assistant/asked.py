@@ -16,10 +16,10 @@ import re
 from datetime import date
 
 from assistant.filters import Filters, words
+from assistant.parse.dates import MONTHS as DUTCH_MONTHS
 
-_NL_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"
 _EN_MONTHS = "january february march april may june july august september october november december"
-MONTHS = {name: i + 1 for names in (_NL_MONTHS, _EN_MONTHS) for i, name in enumerate(names.split())}
+MONTHS = {**DUTCH_MONTHS, **{name: i for i, name in enumerate(_EN_MONTHS.split(), start=1)}}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ROLE = re.compile(
     r"(?:\b(?:volgens|according\s+to)\s+)?\b(?:de\s+|the\s+)?(?:vice-?eerste\s*minister\s+en\s+)?(?:eerste\s+)?"

@@ -137,7 +137,7 @@ class Snapshot:
         columns["date"] = np.array([date_number(docs[d].date) or -1 for d in doc_ids], dtype=np.int64)
         row_doc = np.array([position.get(k.doc_id, -1) for k in keywords.keys], dtype=np.int64)
         row = {k: i for i, k in enumerate(keywords.keys)}
-        stored = dict(zip(questions.keys, questions.vectors, strict=True)) if questions is not None else {}
+        stored = questions.by_key() if questions is not None else {}
         return cls(docs, keywords, generation, row, row_doc, doc_ids, columns, question_vectors=stored)
 
     def row_mask(self, filters: Filters) -> np.ndarray:

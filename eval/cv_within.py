@@ -67,24 +67,21 @@ def main() -> None:
     def mean(w: float, rows: list[int], metric: str) -> float:
         return sum(scores[w][i][metric] for i in rows) / len(rows)
 
-    held: dict[str, list[float]] = {m: [] for m in METRICS}
-    kinds = sorted({c.kind for c in cases})
-    chosen: list[float] = []
-    for repeat in range(args.repeats):
-        for train, test in KFold(args.folds, shuffle=True, random_state=repeat).split(cases):
-            tr = train.tolist()
-            w = max(args.weights, key=lambda w: (mean(w, tr, "part_hit1"), mean(w, tr, "part_mrr10"), -w))
-            chosen.append(w)
-            for m in METRICS:
-                held[m].append(mean(w, test.tolist(), m))
+    def chosen_for(train: list[int]) -> float:
+        return max(args.weights, key=lambda w: (mean(w, train, "part_hit1"), mean(w, train, "part_mrr10"), -w))
 
+    kinds = sorted({c.kind for c in cases})
+    held: dict[str, list[float]] = {m: [] for m in METRICS}
+    chosen: list[float] = []
     # pooled per repeat: every case is held out once per repeat, so a repeat's pooled mean is over all cases
     pooled: dict[str, dict[str, list[float]]] = {k: {m: [] for m in METRICS} for k in ["all", *kinds]}
     for repeat in range(args.repeats):
         picks: dict[int, float] = {}
         for train, test in KFold(args.folds, shuffle=True, random_state=repeat).split(cases):
-            tr = train.tolist()
-            w = max(args.weights, key=lambda w: (mean(w, tr, "part_hit1"), mean(w, tr, "part_mrr10"), -w))
+            w = chosen_for(train.tolist())
+            chosen.append(w)
+            for m in METRICS:
+                held[m].append(mean(w, test.tolist(), m))
             picks.update({i: w for i in test.tolist()})
         for k in ["all", *kinds]:
             rows = [i for i in range(len(cases)) if k == "all" or cases[i].kind == k]

@@ -67,6 +67,15 @@ def e5_embedder(e5_cache: Path) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(cache_dir=e5_cache)
 
 
+def ingest_sample(folder: Path) -> Path:
+    """The sample corpus ingested into `folder` with the fake embedder (its vectors in Chroma there); the folder."""
+    from assistant.index import Index
+    from assistant.ingest import ingest
+
+    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    return folder
+
+
 def fake_assistant(folder: Path, chroma_url: str | None = None, **kwargs: object) -> Assistant:
     """The assistant over an index in `folder` that the fake embedder built (no model is loaded)."""
     from assistant.application import Assistant

@@ -16,11 +16,9 @@ import pytest
 import uvicorn
 
 from assistant.config import Settings
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.web.app import create_app
-from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FAKE_SIMILAR, FakeEmbedder
+from tests.conftest import fake_assistant, ingest_sample
+from tests.fakes import FAKE_SIMILAR
 
 BROWSING = 10_000
 """Questions a minute from the one browser these tests drive: more than a visitor may ask (the limit is
@@ -50,8 +48,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, over a fake-embedder index of the sample corpus."""
-    folder = tmp_path_factory.mktemp("browser") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    folder = ingest_sample(tmp_path_factory.mktemp("browser") / "idx")
     app = fake_assistant(folder, similar_policy=FAKE_SIMILAR)
     with serving(create_app(Settings(client_per_minute=BROWSING), app)) as url:
         yield url

@@ -20,11 +20,9 @@ import pytest
 from assistant import cli
 from assistant.config import Settings
 from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.staff import Feedback, StaffLog
 from assistant.web.app import create_app
-from tests.conftest import CORPUS, ROOT, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.conftest import CORPUS, ROOT, fake_assistant, ingest_sample
 from tests.test_browser import serving
 
 FIETS = "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
@@ -93,9 +91,7 @@ def test_bind_gives_a_listening_socket_for_a_free_port() -> None:
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cli") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
-    return folder
+    return ingest_sample(tmp_path_factory.mktemp("cli") / "idx")
 
 
 @pytest.fixture(scope="module")

@@ -549,7 +549,7 @@ def test_every_part_gets_one_sub_question_vector_kept_while_its_text_stays(tmp_p
     parts = {PartKey(d.doc_id, p.label): d for d in index.documents() for p in d.parts}
     stored = index.read_questions()
     assert set(stored.keys) == set(parts) and first.questions_embedded == len(parts) == emb.queries
-    for key, vector in stored.lookup(list(parts)[:5]).items():
+    for key, vector in list(stored.by_key().items())[:5]:
         assert vector == pytest.approx(FakeEmbedder().embed_queries([question_text(parts[key], key.label)])[0])
     generation = index.manifest.generation  # type: ignore[union-attr]
     again, _ = _ingest([CORPUS], tmp_path / "idx", emb)
@@ -569,7 +569,7 @@ def test_a_changed_question_is_embedded_again_and_a_removed_document_leaves(tmp_
     report, _ = _ingest([src / "a.txt"], tmp_path / "idx", emb)
     assert report.questions_embedded == 1 and emb.queries == before + 1
     index = Index.open_existing(tmp_path / "idx")
-    vector = index.read_questions().lookup([PartKey("a", "2")])[PartKey("a", "2")]
+    vector = index.read_questions().by_key()[PartKey("a", "2")]
     assert vector == pytest.approx(FakeEmbedder().embed_queries(["Titel - X. Anders?"])[0])
     index.clear()
     assert not (tmp_path / "idx" / "questions.npz").exists()

@@ -17,15 +17,12 @@ from fastapi.testclient import TestClient
 from assistant.application import Assistant
 from assistant.config import Settings, WidgetKey
 from assistant.errors import ConfigError
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.staff import Feedback, Receipt, StaffLog, gap_key, to_csv
 from assistant.web import feedback as chat_feedback
 from assistant.web.app import create_app
 from assistant.web.chat import converse
 from assistant.web.markup import message_html
-from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.conftest import fake_assistant, ingest_sample
 
 FIETS = "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
 UNKNOWN = "Hoeveel fipronilcrisissen waren er op Mars?"
@@ -38,9 +35,7 @@ KEY = WidgetKey("hr", origins=(ORIGIN,), per_minute=1000, per_client_per_minute=
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("staff") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
-    return folder
+    return ingest_sample(tmp_path_factory.mktemp("staff") / "idx")
 
 
 @pytest.fixture(scope="module")

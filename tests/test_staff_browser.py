@@ -10,12 +10,9 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.staff import STAFF_DB, StaffLog
 from assistant.web.app import create_app
-from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.conftest import fake_assistant, ingest_sample
 from tests.test_browser import SHOTS, browser, open_page, serving  # noqa: F401 - the same Chromium fixture
 
 pytestmark = pytest.mark.browser
@@ -25,8 +22,7 @@ FIETS = "Hoeveel kilometer fietssnelweg werd in 2022 aangelegd?"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("staff-browser") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    folder = ingest_sample(tmp_path_factory.mktemp("staff-browser") / "idx")
     settings = Settings(client_per_minute=10_000, question_log=True)
     with serving(create_app(settings, fake_assistant(folder))) as url:
         yield url, folder / STAFF_DB

@@ -16,7 +16,6 @@ from assistant.config import Settings
 from assistant.errors import IndexMissingError, StoreUnavailableError
 from assistant.index import Index
 from assistant.index.memory import MemoryVectors
-from assistant.ingest import ingest
 from assistant.retrieve import make_hit
 from assistant.web import app as web_app
 from assistant.web import chat
@@ -24,7 +23,7 @@ from assistant.web.app import create_app
 from assistant.web.chat import earlier, form_filters, reply
 from assistant.web.markup import answer_html, marked, similar_html
 from assistant.web.views import similar
-from tests.conftest import CORPUS, fake_assistant
+from tests.conftest import fake_assistant, ingest_sample
 from tests.fakes import FAKE_SIMILAR, FakeEmbedder
 
 UNLIMITED = 1_000_000
@@ -37,9 +36,7 @@ PHISHING = "Hoeveel meldingen van phishing en kwaadaardige e-mails kregen schole
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("web") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
-    return folder
+    return ingest_sample(tmp_path_factory.mktemp("web") / "idx")
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,9 @@ from fastapi.testclient import TestClient
 from assistant.application import Assistant
 from assistant.config import DEMO_KEY, Settings, WidgetKey, load_widgets
 from assistant.errors import ConfigError
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.web.app import create_app
 from assistant.web.widget import BODY_MAX, snippet
-from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.conftest import fake_assistant, ingest_sample
 
 ALLOWED = "https://intranet.example.org"
 OTHER = "https://evil.example"
@@ -35,8 +32,7 @@ KEYS = (
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    folder = tmp_path_factory.mktemp("widget") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    folder = ingest_sample(tmp_path_factory.mktemp("widget") / "idx")
     return fake_assistant(folder)
 
 

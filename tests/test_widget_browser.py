@@ -14,13 +14,10 @@ import pytest
 
 from assistant.answer import AbstainPolicy
 from assistant.config import Settings, WidgetKey
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.staff import STAFF_DB, StaffLog
 from assistant.web.app import create_app
 from assistant.web.widget import snippet
-from tests.conftest import CORPUS, fake_assistant
-from tests.fakes import FakeEmbedder
+from tests.conftest import fake_assistant, ingest_sample
 from tests.test_browser import SHOTS, TIMEOUT_MS, _free_port, browser, open_page, serving  # noqa: F401 - the same Chromium fixture
 
 pytestmark = pytest.mark.browser
@@ -91,8 +88,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         WidgetKey("intranet-test", origins=(allowed_origin,), per_minute=1000, per_client_per_minute=1000),
         WidgetKey("tiny", origins=(allowed_origin,), per_minute=1000, per_client_per_minute=1),
     )
-    folder = tmp_path_factory.mktemp("widget-browser") / "idx"
-    ingest([CORPUS], Index.open(folder), lambda: FakeEmbedder(), model_name="fake", progress=False)
+    folder = ingest_sample(tmp_path_factory.mktemp("widget-browser") / "idx")
     app = create_app(Settings(widgets=keys), fake_assistant(folder))
     # the same app with a policy that always abstains, to see how the widget says so
     always = AbstainPolicy(dutch=2.0, english=2.0, unknown_words=2.0)

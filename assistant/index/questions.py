@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,18 +57,18 @@ class QuestionVectors:
         )
         os.replace(tmp, folder / QUESTIONS_FILE)
 
+    def by_key(self) -> dict[PartKey, np.ndarray]:
+        """Every stored vector by its part (ingest keeps the file current with the documents)."""
+        return dict(zip(self.keys, self.vectors, strict=True))
+
     def current(self, texts: Mapping[PartKey, str]) -> dict[PartKey, np.ndarray]:
         """The stored vector of each part whose text is still the one it was embedded from."""
-        row = {k: i for i, k in enumerate(self.keys)}
-        return {k: self.vectors[row[k]] for k, t in texts.items() if k in row and self.digests[row[k]] == digest(t)}
+        digests = dict(zip(self.keys, self.digests, strict=True))
+        stored = self.by_key()
+        return {k: stored[k] for k, t in texts.items() if k in digests and digests[k] == digest(t)}
 
     @classmethod
     def of(cls, texts: Mapping[PartKey, str], vectors: Mapping[PartKey, np.ndarray], dim: int) -> QuestionVectors:
         keys = tuple(texts)
         stacked = np.vstack([vectors[k] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
         return cls(keys, tuple(digest(texts[k]) for k in keys), stacked.astype(np.float32))
-
-    def lookup(self, keys: Sequence[PartKey]) -> dict[PartKey, np.ndarray]:
-        """The stored vectors of given parts (whatever text they came from: ingest keeps the file current)."""
-        row = {k: i for i, k in enumerate(self.keys)}
-        return {k: self.vectors[row[k]] for k in keys if k in row}

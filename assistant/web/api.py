@@ -30,6 +30,11 @@ BAD_TEXT_NL = "bevat een ongeldig teken (een los UTF-16-surrogaat)"
 BAD_TEXT_EN = "contains an invalid character (a lone UTF-16 surrogate)"
 
 
+def _part_ids(values: list[str]) -> bool:
+    """Whether each value can be a cited part's id ("doc#part"): text of 1-200 characters."""
+    return all(_is_text(c) and 0 < len(c) <= 200 for c in values)
+
+
 def _is_text(value: str) -> bool:
     try:
         value.encode("utf-8")
@@ -81,7 +86,7 @@ class HistoryTurn(BaseModel):
     @field_validator("cited")
     @classmethod
     def _check_cited(cls, value: list[str]) -> list[str]:
-        if len(value) > views.CITED_MAX or not all(_is_text(c) and 0 < len(c) <= 200 for c in value):
+        if len(value) > views.CITED_MAX or not _part_ids(value):
             raise PydanticCustomError(
                 "question",
                 f"Hoogstens {views.CITED_MAX} geciteerde delen per beurt, als 'doc#deel'. "
@@ -168,7 +173,7 @@ class FeedbackRequest(BaseModel):
     @field_validator("cited")
     @classmethod
     def _check_cited(cls, value: list[str]) -> list[str]:
-        if not all(_is_text(c) and 0 < len(c) <= 200 for c in value):
+        if not _part_ids(value):
             raise PydanticCustomError("question", "Geciteerde delen als 'doc#deel'. / Cited parts as 'doc#part'.")
         return value
 

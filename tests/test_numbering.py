@@ -166,6 +166,45 @@ CASES = [
         {"2": "De kostprijs:- 2012: 3. 770.000 euro;- 2013: 3. 000.000 euro.", "3": "Het is niet duidelijk"},
         id="figure-with-leading-zero-group-is-no-label",
     ),
+    pytest.param(
+        "1. Wat is bevoegd? 2. Wie beslist? 3. Wat kost het? 4. Wat met de terugbetaling? 5. En de budgettaire impact?",
+        "1 tot 3. Dit behoort tot de bevoegdheid van mijn collega van Economie.4 en 5. Het opheffen heeft een "
+        "weerslag op de sociale zekerheid.",
+        ["1", "2", "3", "4", "5"],
+        {"3": "Dit behoort", "4": "Het opheffen", "5": "Het opheffen"},
+        id="187027-range-glued-to-the-sentence-before-it",
+    ),
+    pytest.param(
+        "1. Hoeveel parkings? 2. Hoeveel plaatsen? 3. Wat kost het?",
+        "De NMBS heeft mij het volgende laten weten.1 en 2. Haar parkeerstrategie is gericht op treinreizigers. "
+        "3. Het tarief is 2 euro.",
+        ["1", "2", "3"],
+        {"1": "Haar parkeerstrategie", "2": "Haar parkeerstrategie", "3": "Het tarief"},
+        id="193286-joint-range-after-an-introduction",
+    ),
+    pytest.param(
+        "1. Hoeveel toestellen telt het kadaster? 2. Is melden verplicht?",
+        "Het landelijk kadaster voor zware toestellen voor medische beeldvorming omvat op heden 272 CT en 145 NMR. "
+        "2. Het melden van zware toestellen in het kadaster is een wettelijke verplichting.",
+        ["1", "2"],
+        {"1": "Het landelijk kadaster", "2": "Het melden"},
+        id="193116-unnumbered-answer-to-the-first-part",
+    ),
+    pytest.param(
+        "1. Hoeveel toestellen telt het kadaster? 2. Is melden verplicht?",
+        "De minister deelt mee: 2. Het melden van zware toestellen in het kadaster is een wettelijke verplichting.",
+        ["1", "2"],
+        {"1": "", "2": "Het melden"},
+        id="a-short-introduction-answers-no-part",
+    ),
+    pytest.param(
+        "1. Is de dag erkend? 2. Wat doet de regering? 3. Wanneer?",
+        "1 . De WGO heeft 5 mei inderdaad uitgeroepen tot Internationale Dag van de Handhygiene, al jaren "
+        "lang. 2. De regering steunt de campagne. 3. Volgend jaar.",
+        ["1", "2", "3"],
+        {"1": "De WGO heeft", "2": "De regering"},
+        id="189976-a-label-the-chain-cannot-take-is-not-shown",
+    ),
 ]
 
 

@@ -121,6 +121,70 @@ MENTIONS = [
         ["2c"],
         id="186192-2g-lettered-target",
     ),
+    # the verb after the number, a table under a point, and "zoals hierboven" as the answer's first words
+    pytest.param(
+        'Zoals in vraag 2 vermeld, gebeurde in 2015 reeds een "Onderzoek naar de rechtmatigheid".',
+        ["1", "2", "3", "4", "5", "6", "7"],
+        6,
+        ["2"],
+        id="188114-7-zoals-in-vraag-2-vermeld",
+    ),
+    pytest.param(
+        "Zoals in vraag 1 werd aangegeven beschikt de Algemene Administratie van de Douane niet over deze gegevens.",
+        ["1", "2", "3", "4"],
+        2,
+        ["1"],
+        id="192246-3-zoals-in-vraag-1-werd-aangegeven",
+    ),
+    pytest.param(
+        "Zoals vermeld in de tabel onder punt 1 is het aantal reizen gestegen.",
+        ["1", "2", "3"],
+        1,
+        ["1"],
+        id="186179-2-de-tabel-onder-punt-1",
+    ),
+    pytest.param(
+        "De beoordeling moet verder afgewacht worden in functie van de omstandigheden geschetst onder punt 3.",
+        ["1", "2", "3", "4", "5", "6"],
+        5,
+        ["3"],
+        id="188911-6-geschetst-onder-punt-3",
+    ),
+    pytest.param(
+        "Zoals hierboven vermeld, daalt het aantal bestuurders dat alcohol heeft gedronken elk jaar.",
+        ["1", "2", "3", "4"],
+        3,
+        ["3"],
+        id="185682-4-zoals-hierboven-at-the-start",
+    ),
+    pytest.param(
+        "Zoals hoger aangehaald ben ik tussengekomen om de behoeften goed te keuren.",
+        ["1", "2"],
+        1,
+        ["1"],
+        id="191439-2-zoals-hoger-at-the-start",
+    ),
+    pytest.param(
+        "Deze stoffen zijn gevaarlijk. De hierboven vermelde vennootschappen betalen de bezoldigingen rechtstreeks.",
+        ["1", "2", "3", "4", "5"],
+        4,
+        [],
+        id="186981-5-hierboven-within-its-own-text",
+    ),
+    pytest.param(
+        "Zoals hierboven aangegeven is dat niet mogelijk.",
+        ["1", "2"],
+        0,
+        [],
+        id="first-part-has-nothing-above",
+    ),
+    pytest.param(
+        "Zoals in vraag 2019 vermeld, is dat niet mogelijk.",
+        ["1", "2"],
+        1,
+        [],
+        id="a-year-is-no-part",
+    ),
     # labels without their number and references elsewhere are no pointers to a part of this answer
     pytest.param(
         "ijgevolg nog geen betalingen gebeurd.In antwoord op uw zevende vraag kan ik ten eerste opmerken dat de "

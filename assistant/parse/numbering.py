@@ -17,6 +17,9 @@ from assistant.types import Part, Span
 # Scores of a label candidate by what stands right before it: a clean label beats one glued to other text.
 CLEAN, AFTER_PUNCT, GLUED_ALPHA, GLUED_DIGIT, GLUED_YEAR = 1.0, 0.9, 0.45, 0.45, 0.2
 SKIP_PENALTY = 0.6
+UNNUMBERED_LEAD_MIN = 80
+"""An answer whose numbers start above 1 answers the parts before them with the text before its first number, when
+that text is this long: a shorter one ("De NMBS heeft mij het volgende laten weten.") introduces, it answers nothing."""
 MAX_PART = 40
 MAX_LETTER = "t"
 
@@ -26,10 +29,14 @@ _SPLIT_FIGURE = re.compile(r"\s(?:\d{3}[.,]\d|0\d)")
 _WORD_LABEL = re.compile(
     r"(?:(?<=\s)|^)(?:Antwoord\s+op\s+(?:de\s+)?vraag|Antwoord|Vraag|Ad)\s+(\d{1,2})\s*[:.)]?(?=\s)",
 )
-_DASH_RANGE = re.compile(r"(?<![\d.,])(\d{1,2})\s*(?:[-–]|\s(?:en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)")
+# "1 en 2." / "3-5." / "1 tot 3.", also glued to the sentence before it ("laten weten.1 en 2."), not in "2.1-3."
+_DASH_RANGE = re.compile(
+    r"(?<![\d,])(?<!\d\.)(\d{1,2})\s*(?:[-–]|\s(?:en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)"
+)
 _RANGE_TAIL = re.compile(
     r"\s*(?:,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–)\s*(\d{1,2})\s*[.)]",
 )
+_LEAD_LIST = re.compile(r"(\d{1,2}(?:\s*\.?\s*(?:,|en|&)\s*\d{1,2})*)\s*[.)]")
 _LETTER = re.compile(r"([a-z])\s*\)")
 _LETTER_RANGE = re.compile(r"([a-z])\s*[-–]\s*([a-z])\s*\)")
 _LETTER_TAIL = re.compile(r"\s*(?:,|en|&|tot)?\s*([a-z])\s*\)")
@@ -114,7 +121,8 @@ def number_candidates(text: str) -> list[Label]:
     for m in _DASH_RANGE.finditer(text):
         first, last = int(m.group(1)), int(m.group(2))
         if 1 <= first < last <= MAX_PART:
-            score = CLEAN if m.start() == 0 or not text[m.start() - 1].isalnum() else GLUED_ALPHA
+            before = text[m.start() - 1] if m.start() else " "
+            score = CLEAN if before.isspace() else AFTER_PUNCT if before in "?!:;.)\"'”’" else GLUED_ALPHA
             out.append(Label(m.start(), m.end(), first, last, score))
     for m in _WORD_LABEL.finditer(text):
         n = int(m.group(1))
@@ -375,6 +383,19 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
         span = _strip_span(answer, lone_label_end(answer) if len(q_parts) == 1 else 0, len(answer))
         if labels:
             assign(labels, span, kind="whole")
+    if a_chain and a_chain[0].first > 1:
+        # "Het kadaster omvat 272 CT ... 2. Het melden ...": the answer to the first parts, before any number
+        lead = _strip_span(answer, 0, a_chain[0].start)
+        said = answer[lead[0] : lead[1]]
+        if len(said) >= UNNUMBERED_LEAD_MIN and not said.endswith(":"):
+            # a list the chain could not take ("1., 3. en 4.", "1 . De WGO") names the parts it answers
+            listed = _LEAD_LIST.match(said)
+            numbers = [int(n) for n in re.findall(r"\d+", listed.group(1))] if listed else []
+            wanted = [n for n in numbers if n < a_chain[0].first] or list(range(1, a_chain[0].first))
+            if listed and numbers != wanted:
+                listed = None  # "1, 2 en 6." where 6 has a label of its own too: keep the list in the text
+            text_from = lead[0] + listed.end() if listed else lead[0]
+            assign([g for k in wanted for g in expand(k)], _strip_span(answer, text_from, lead[1]))
     for i, lab in enumerate(a_chain):
         hi = a_chain[i + 1].start if i + 1 < len(a_chain) else len(answer)
         last = lab.last

@@ -109,16 +109,31 @@ _ITEM = r"\d{1,2}(?!\d|[,.]\d|\s*[-/]\s*\d{3})(?:\s*\.?\s*\(?[a-h]\))?"
 _LIST = _ITEM + r"(?:\s*(?:,|en|tot(?:\s+en\s+met)?|t\.e\.m\.?|t/m|-|–)\s*" + _ITEM + ")*"
 _VERBS = (
     r"(?:vermeld|aangegeven|aangeven|gezegd|gesteld|beschreven|uiteengezet|toegelicht|opgenomen|hernomen|verstrekt|"
-    r"gegeven|besproken|uitgelegd|behandeld|weergegeven|geantwoord|verduidelijkt|vermelde|gemeld)"
+    r"gegeven|besproken|uitgelegd|behandeld|weergegeven|geantwoord|verduidelijkt|vermelde|gemeld|geschetst|bedoeld|"
+    r"aangehaald|aangetoond|getoond)"
 )
 # what stands before "vraag 3" / "punt 3" in a pointer: an answer to it, "zie", "verwijs naar", "zoals vermeld in"
 _LEAD = (
     r"(?:(?:(?:het|mijn|dit|ons|de)\s+)?antwoord(?:en)?\s+(?:op|bij|onder|in|voor|van)|zie(?:\s+ook)?|cfr?\.?|"
-    r"verwijs\w*\s+(?:\w+\s+){0,5}?naar|" + _VERBS + r"\s+(?:in|onder|bij)(?:\s+(?:het|mijn)\s+antwoord\s+(?:op|bij))?)"
+    r"verwijs\w*\s+(?:\w+\s+){0,5}?naar|"
+    + _VERBS
+    + r"\s+(?:in|onder|bij)(?:\s+(?:het|mijn)\s+antwoord\s+(?:op|bij)|\s+de\s+tabel\s+(?:onder|bij|in))?)"
 )
 _TARGET_WORDS = r"(?:deel)?(?:vragen|vraag|punten|punt|antwoorden)"
 _NUMBERED = re.compile(
     r"\b" + _LEAD + r"\s+(?:uw\s+|de\s+|het\s+|mijn\s+)?" + _TARGET_WORDS + r"\s+(?:nr\.?\s*)?(" + _LIST + r")",
+    re.IGNORECASE,
+)
+# "Zoals in vraag 2 vermeld", "zoals in het antwoord op vraag 1 werd aangegeven": the verb after the number
+_NUMBERED_BEFORE_VERB = re.compile(
+    r"\bzoals\s+(?:reeds\s+|al\s+)?(?:in|onder|bij)\s+(?:(?:het|mijn)\s+antwoord\s+(?:op|bij)\s+)?"
+    r"(?:uw\s+|de\s+|het\s+)?"
+    + _TARGET_WORDS
+    + r"\s+("
+    + _LIST
+    + r")\s*\.?\s*(?:werd\s+|wordt\s+|is\s+|reeds\s+|al\s+)*"
+    + _VERBS
+    + r"\b",
     re.IGNORECASE,
 )
 _WORDED = re.compile(
@@ -139,6 +154,8 @@ _PREVIOUS = re.compile(
     r"(?:het|mijn)\s+antwoord\s+hierboven)",
     re.IGNORECASE,
 )
+# "Zoals hierboven aangegeven, ..." as an answer's first words: nothing of its own stands above, so the part before
+_ABOVE_AT_START = re.compile(r"^\s*zoals\s+(?:reeds\s+|al\s+)?(?:hierboven|hoger|supra)\b", re.IGNORECASE)
 # "vraag 3 van de heer X", "vraag 12 gesteld door": a question of another document, however small its number
 _NOT_HERE = re.compile(
     r"\s*(?:\(|van\s+(?:de\s+heer|mevrouw|het\s+geachte|collega|\d)|,?\s*(?:eveneens\s+)?gesteld|"
@@ -165,12 +182,15 @@ def mentioned_parts(text: str, labels: list[str], index: int) -> list[str]:
             continue
         for number, letter in _expand(m.group(1)):
             add(number, letter)
+    for m in _NUMBERED_BEFORE_VERB.finditer(text):
+        for number, letter in _expand(m.group(1)):
+            add(number, letter)
     for m in _WORDED.finditer(text):
         if _is_label(text, m.start()):
             continue
         word = (m.group(1) or m.group(2)).lower()
         add(_ORDINALS.get(word) or _WORD_NUMBERS[word])
-    if index > 0 and _PREVIOUS.search(text):
+    if index > 0 and (_PREVIOUS.search(text) or _ABOVE_AT_START.match(text)):
         previous = labels[index - 1]
         if previous not in found:
             found.append(previous)

@@ -205,6 +205,59 @@ CASES = [
         {"1": "De WGO heeft", "2": "De regering"},
         id="189976-a-label-the-chain-cannot-take-is-not-shown",
     ),
+    pytest.param(
+        "1. Hoeveel personeel? 2. Welke leeftijd? 3. Welke evolutie? 4. Welke visie?",
+        "1. en 3. De gegevens staan in tabel 1 in bijlage.\n2. De gegevens staan in tabel 2 in bijlage. "
+        "4. Zoals beschreven in de Strategische Visie.",
+        ["1", "2", "3", "4"],
+        {
+            "1": "De gegevens staan in tabel 1",
+            "2": "De gegevens staan in tabel 2",
+            "3": "De gegevens staan in tabel 1",
+            "4": "Zoals beschreven",
+        },
+        id="185391-a-list-that-skips-a-number-answers-it-later",
+    ),
+    pytest.param(
+        "1. Wat? 2. Wie? 3. Waar? 4. Wanneer? 5. Hoeveel?",
+        "1. en 5. Dit valt onder de bevoegdheid van de staatssecretaris. 2. Deze gegevens zijn niet beschikbaar. "
+        "3. en 4. De databank laat tellingen toe.",
+        ["1", "2", "3", "4", "5"],
+        {"1": "Dit valt", "2": "Deze gegevens", "3": "De databank", "4": "De databank", "5": "Dit valt"},
+        id="189646-list-then-the-numbers-it-skipped-in-order",
+    ),
+    pytest.param(
+        "1. Wat? 2. Wie? 3. Waar? 4. Wanneer? 5. Hoeveel? 6. Waarom?",
+        "1. Het koninklijk besluit van 21 juli 2016 regelt dat. 2., 4. en 6. Het agentschap is niet bevoegd. "
+        "3. Er zijn 59.669 veebedrijven. 5. De inspecties startten in 2017.",
+        ["1", "2", "3", "4", "5", "6"],
+        {"2": "Het agentschap", "4": "Het agentschap", "6": "Het agentschap", "3": "Er zijn 59.669", "5": "De insp"},
+        id="186008-comma-list-opening-a-sentence",
+    ),
+    pytest.param(
+        "1. Wat? 2. Wie? 3. Waar? 4. Wanneer? 5. Hoeveel? 6. Waarom? 7. Wat nu?",
+        "1., 4. a 6. Er werd gewerkt aan een overeenkomst. 2. Er werd gesproken met de president. "
+        "3. Er werd een tekst overeengekomen. 7. Er is een nieuwe zending gepland.",
+        ["1", "2", "3", "4", "5", "6", "7"],
+        {"1": "Er werd gewerkt", "5": "Er werd gewerkt", "2": "Er werd gesproken", "7": "Er is een nieuwe"},
+        id="185148-a-as-in-4-a-6",
+    ),
+    pytest.param(
+        "1. Wat? 2. Wie? 3. Waar? 4. Wanneer?",
+        "1. De FOD heeft geen restaurant. Ik verwijs voor het antwoord op de vragen 2., 3. en 4. naar het antwoord "
+        "van de Eerste minister.",
+        ["1", "2", "3", "4"],
+        {"4": "1. De FOD heeft geen restaurant. Ik verwijs voor het antwoord op de vragen 2., 3. en 4. naar"},
+        id="190782-a-list-inside-a-sentence-is-no-label",
+    ),
+    pytest.param(
+        "1. Hoeveel controleagenten? 2. Hoeveel meldingen? 3. Hoeveel inbreuken?",
+        "1. Er zijn 90 controleagenten actief. 2.2016201715480-2-1378-nl-fr-1 Deze meldingen betreffen niet altijd "
+        "inbreuken. 3.2016201715480-2-1378-nl-fr-2 Daardoor ligt het totaal van vraag 3 hoger dan dat van vraag 2.",
+        ["1", "2", "3"],
+        {"1": "Er zijn 90", "2": "2016201715480-2-1378-nl-fr-1 Deze meldingen", "3": "2016201715480-2-1378-nl-fr-2"},
+        id="188721-label-glued-to-a-table-placeholder",
+    ),
 ]
 
 

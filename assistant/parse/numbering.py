@@ -1,8 +1,9 @@
 """Split a question and its answer into numbered parts and pair them, using the sequence of labels as evidence.
 
 Labels are found as candidates (clean ones such as "2. " and damaged ones such as "gevat?2." or "m22."), then the
-most plausible chain 1, 2, 3 ... is chosen jointly for the question and the answer. Lettered items (a) ... e)),
-ranges ("1. tot 4.", "3. a-d)", "3. en 4. a) b) en c)") and references ("Zie vraag 1") are resolved here.
+most plausible chain 1, 2, 3 ... is chosen jointly for the question and the answer; an answer's labels that come out
+of order ("1. en 3. ... 2. ...") are added to it afterwards. Lettered items (a) ... e)), ranges ("1. tot 4.",
+"3. a-d)", "3. en 4. a) b) en c)"), lists ("2., 4. en 6.") and references ("Zie vraag 1") are resolved here.
 Pure functions of strings; no I/O.
 """
 
@@ -31,11 +32,20 @@ _WORD_LABEL = re.compile(
 )
 # "1 en 2." / "3-5." / "1 tot 3.", also glued to the sentence before it ("laten weten.1 en 2."), not in "2.1-3."
 _DASH_RANGE = re.compile(
-    r"(?<![\d,])(?<!\d\.)(\d{1,2})\s*(?:[-–]|\s(?:en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)"
+    r"(?<![\d,])(?<!\d\.)(\d{1,2})\s*(?:[-–]|\s(en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)"
 )
 _RANGE_TAIL = re.compile(
-    r"\s*(?:,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–)\s*(\d{1,2})\s*[.)]",
+    r"\s*(,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–|a|à)\s*(\d{1,2})\s*[.)]",
 )
+_MENTION = re.compile(
+    r"\b(?:vra(?:ag|gen)|punt(?:en)?|nrs?\.?|rubrieke?n?)\s+(?:\d{1,2}\s*\.?\s*(?:\)\s*)?(?:,|en|&)\s*)*$",
+    re.IGNORECASE,
+)
+_ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=20\d\d20\d\d\d{4,6}-\d+-\d+-)")
+"""A label glued to the Chamber export's placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
+_LIST_WORDS = (",", "en", "&")
+"""Separators that name one more number ("1. en 3."), where the others span a range ("1. tot 3.")."""
+_ABBREVIATION = re.compile(r"\b(?:nrs?|art|blz|p|vgl|zie)\.$", re.IGNORECASE)
 _LEAD_LIST = re.compile(r"(\d{1,2}(?:\s*\.?\s*(?:,|en|&)\s*\d{1,2})*)\s*[.)]")
 _LETTER = re.compile(r"([a-z])\s*\)")
 _LETTER_RANGE = re.compile(r"([a-z])\s*[-–]\s*([a-z])\s*\)")
@@ -44,13 +54,19 @@ _LETTER_TAIL = re.compile(r"\s*(?:,|en|&|tot)?\s*([a-z])\s*\)")
 
 @dataclass(frozen=True)
 class Label:
-    """A label candidate: covers numbers first..last (a range when they differ)."""
+    """A label candidate: covers numbers first..last (a range when they differ), or only its `members`."""
 
     start: int
     end: int
     first: int
     last: int
     score: float
+    members: tuple[int, ...] = ()
+    """The numbers a list names when it skips some ("1. en 3.", "2., 4. en 6."); empty: every one first..last."""
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return self.members or tuple(range(self.first, self.last + 1))
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,9 @@ def number_candidates(text: str) -> list[Label]:
         if run_start >= 2 and text[run_start - 1] in ".," and text[run_start - 2].isdigit():
             continue
         nxt = text[m.end() : m.end() + 1]
-        if nxt and not (nxt.isspace() or nxt.isalpha() or nxt in "(\"'‘“-–"):
+        # "2., 4. en 6. Zie tabel": a comma only in a list of labels that opens a sentence
+        listed = nxt == "," and bool(_RANGE_TAIL.match(text, m.end())) and _opens_sentence(text, m.start(1))
+        if nxt and not (nxt.isspace() or nxt.isalpha() or nxt in "(\"'‘“-–" or listed):
             continue
         for width in (1, 2):
             if width > len(run):
@@ -113,17 +131,24 @@ def number_candidates(text: str) -> list[Label]:
                 continue
             start = m.end(1) - width
             score = _before_score(text, start, digits, run)
+            if _MENTION.search(text, max(0, start - 60), start):
+                continue  # "de vragen 2., 3. en 4.": named in a sentence, no label ("Vraag 2" is one: _WORD_LABEL)
             if mark == "." and _SPLIT_FIGURE.match(text, m.end()):
                 score = min(score, GLUED_YEAR)
             if mark == ")" and score < CLEAN:
                 continue  # "nr. 97)" and the like: a bracket label must stand free
             out.append(_extend_range(text, Label(start, m.end(), n, n, score)))
+    for m in _ANNEX_LABEL.finditer(text):
+        n = int(m.group(1))
+        if 1 <= n <= MAX_PART:
+            out.append(Label(m.start(), m.end(), n, n, _before_score(text, m.start(), m.group(1), m.group(1))))
     for m in _DASH_RANGE.finditer(text):
-        first, last = int(m.group(1)), int(m.group(2))
+        first, last = int(m.group(1)), int(m.group(3))
         if 1 <= first < last <= MAX_PART:
             before = text[m.start() - 1] if m.start() else " "
             score = CLEAN if before.isspace() else AFTER_PUNCT if before in "?!:;.)\"'”’" else GLUED_ALPHA
-            out.append(Label(m.start(), m.end(), first, last, score))
+            members = (first, last) if m.group(2) == "en" and last > first + 1 else ()
+            out.append(Label(m.start(), m.end(), first, last, score, members))
     for m in _WORD_LABEL.finditer(text):
         n = int(m.group(1))
         if 1 <= n <= MAX_PART:
@@ -135,20 +160,30 @@ def number_candidates(text: str) -> list[Label]:
     return out
 
 
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether `start` begins the text, a line or a sentence ("... bijlage. 2., 4. en 6."; not "vraag nr. 2., 3.")."""
+    line = text[:start].rstrip(" \t")
+    before = line.rstrip()
+    return not before or line.endswith("\n") or (before[-1] in ".!?:;" and not _ABBREVIATION.search(before))
+
+
 def _extend_range(text: str, label: Label) -> Label:
-    """Grow "1." into "1. tot 4." / "1. en 2." / "1., 2. en 3." when the text continues that way."""
+    """Grow "1." into "1. tot 4." / "1. en 2." / "1., 2. en 3." / "1. en 3." when the text continues that way."""
     end, last = label.end, label.last
+    members = list(label.numbers)
     while True:
         m = _RANGE_TAIL.match(text, end)
         if not m:
             break
-        n = int(m.group(1))
+        n = int(m.group(2))
         if n <= last or n > last + 12:
             break
+        members += [n] if m.group(1) in _LIST_WORDS else list(range(last + 1, n + 1))
         end, last = m.end(), n
     if last == label.last:
         return label
-    return Label(label.start, end, label.first, last, label.score)
+    skips = members != list(range(label.first, last + 1))
+    return Label(label.start, end, label.first, last, label.score, tuple(members) if skips else ())
 
 
 def best_chain(cands: list[Label], allow_skips: bool) -> dict[int, tuple[float, list[Label]]]:
@@ -313,7 +348,7 @@ def split_parts(question: str, answer: str) -> Split:
     else:
         q_parts, ispan = _question_parts(question, q_chains[best_n][1])
         intro_span = ispan if ispan[1] > ispan[0] else None
-        a_chain = _answer_chain(a_chains, best_n)
+        a_chain = _fill_gaps(answer, _answer_chain(a_chains, best_n), a_cands, best_n)
 
     parts = _pair(question, answer, q_parts, a_chain)
     parts = detect_references(parts)
@@ -342,6 +377,32 @@ def _answer_chain(a_chains: dict[int, tuple[float, list[Label]]], n: int) -> lis
         return []
     score, chain = max(options, key=lambda o: o[0])
     return chain if score > 0 else []
+
+
+def _fill_gaps(text: str, chain: list[Label], cands: list[Label], n: int) -> list[Label]:
+    """The chain with the labels it passed over because they come out of order ("1. en 3. ... 2. en 4. ..."), in
+    text order: a number below the chain's last that no label covers is taken from a clean label that starts with it,
+    names none of the covered ones and opens a sentence after the first label beyond it."""
+    covered = {k for c in chain for k in c.numbers}
+    out = list(chain)
+    for g in range(1, min(n, max(covered, default=0)) + 1):
+        if g in covered:
+            continue
+        beyond = next(c for c in chain if c.last > g)
+        for c in cands:
+            if (
+                c.first == g
+                and not covered.intersection(c.numbers)
+                and c.last <= n
+                and c.start >= beyond.end
+                and c.score >= AFTER_PUNCT
+                and _opens_sentence(text, c.start)
+                and not any(o.start < c.end and c.start < o.end for o in out)
+            ):
+                out.append(c)
+                covered.update(c.numbers)
+                break
+    return sorted(out, key=lambda c: c.start)
 
 
 def complement(spans: list[Span], length: int) -> list[Span]:
@@ -391,7 +452,9 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
             # a list the chain could not take ("1., 3. en 4.", "1 . De WGO") names the parts it answers
             listed = _LEAD_LIST.match(said)
             numbers = [int(n) for n in re.findall(r"\d+", listed.group(1))] if listed else []
+            covered = {k for c in a_chain for k in c.numbers}
             wanted = [n for n in numbers if n < a_chain[0].first] or list(range(1, a_chain[0].first))
+            wanted = [n for n in wanted if n not in covered]
             if listed and numbers != wanted:
                 listed = None  # "1, 2 en 6." where 6 has a label of its own too: keep the list in the text
             text_from = lead[0] + listed.end() if listed else lead[0]
@@ -399,7 +462,7 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
     for i, lab in enumerate(a_chain):
         hi = a_chain[i + 1].start if i + 1 < len(a_chain) else len(answer)
         last = lab.last
-        head = [g for k in range(lab.first, last) for g in expand(k)]
+        head = [g for k in lab.numbers[:-1] for g in expand(k)]
         if last not in letters:
             assign(head + expand(last), _strip_span(answer, lab.end, hi))
             continue

@@ -12,7 +12,15 @@ from assistant.parse import read_file
 from assistant.retrieve import make_hit
 from assistant.types import Citation, Document, Hit, Retrieval
 from assistant.web.chat import link_query, permalink
-from assistant.web.markup import answer_html, answer_markdown, meta_line, pending_html, readable, short_who
+from assistant.web.markup import (
+    ANNEX_NOTE,
+    answer_html,
+    answer_markdown,
+    meta_line,
+    pending_html,
+    readable,
+    short_who,
+)
 from tests.conftest import CORPUS
 
 STAGE = "Hoeveel stagiairs van buitenlandse herkomst liepen in 2023 stage bij de Vlaamse overheid?"
@@ -64,6 +72,13 @@ def test_readable_gives_glued_sentences_a_space_and_inline_items_a_line() -> Non
     assert readable("Het gaat om: a) de eerste; b) de tweede.") == "Het gaat om:\na) de eerste;\nb) de tweede."
     assert readable("107.384 plaatsen, 3,7 procent") == "107.384 plaatsen, 3,7 procent"
     assert readable("art. 9ter. Zie K.B. van 2017") == "art. 9ter. Zie K.B. van 2017"
+
+
+def test_readable_says_a_table_is_in_an_annex_instead_of_its_code() -> None:
+    got = readable("Aantal koperdiefstallen per jaar:2016201713947-11-405-nl-fr Er is een daling.")
+    assert got.splitlines() == ["Aantal koperdiefstallen per jaar:", ANNEX_NOTE, " Er is een daling."]
+    assert readable("2016201714157-2-1249-bil-1") == f"\n{ANNEX_NOTE}\n"
+    assert readable("dossier 2016201714157 van 2017") == "dossier 2016201714157 van 2017"
 
 
 @pytest.mark.parametrize(

@@ -58,8 +58,16 @@ _INLINE_ITEM = re.compile(r"(?<=[.;:])\s+(?=(?:[a-z]\)|[-\u2022\u2013] )\s*\S)")
 _ITEM_LABEL = re.compile(r"^(\w{1,6}(?:-\w{1,6})?\))\s*")
 
 
+# The Belgian export's placeholder for a table it sent as an annex ("2016201714157-2-1249-bil-1"): the table itself
+# is not in the export, so a reader is told that rather than shown the code.
+_ANNEX = re.compile(r"\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))+(?:-\d+)?\b")
+ANNEX_NOTE = "[tabel in bijlage, niet in de export]"
+
+
 def readable(text: str) -> str:
-    """The text as a person reads it: glued sentences get their space, inline items their own line."""
+    """The text as a person reads it: glued sentences get their space, inline items their own line, an annexed
+    table's placeholder a line saying so."""
+    text = _ANNEX.sub(lambda m: f"\n{ANNEX_NOTE}\n", text)
     return _INLINE_ITEM.sub("\n", _GLUED.sub(" ", text))
 
 

@@ -4,6 +4,7 @@ header per document, no paragraph twice, references as links, readable line brea
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,12 @@ def test_permalink_round_trip() -> None:
 
 def test_pending_is_dutch_and_a_status() -> None:
     assert "Bezig met zoeken" in pending_html() and 'role="status"' in pending_html()
+
+
+def test_the_widget_says_the_same_of_an_annexed_table() -> None:
+    """The widget renders answers itself (textContent): same pattern, same words."""
+    from assistant.web import markup
+
+    script = (Path(markup.__file__).parent / "static" / "widget.js").read_text(encoding="utf-8")
+    assert f"/{markup._ANNEX.pattern}/g" in script
+    assert f'" {ANNEX_NOTE} "' in script

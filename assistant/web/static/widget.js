@@ -250,6 +250,13 @@
     return a;
   }
 
+  /* The Belgian export's code for a table it sent as an annex ("2016201714157-2-1249-bil-1"), said in words as the
+     chat says it (markup.ANNEX_NOTE): the table is not in the export. */
+  var ANNEX = /\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))+(?:-\d+)?\b/g;
+  function plain(text) {
+    return text.replace(ANNEX, " [tabel in bijlage, niet in de export] ");
+  }
+
   /* The answer's text with its best sentences in <mark>, clipped like the chat clips it (never inside a span). */
   function marked(text, spans) {
     var box = el("blockquote");
@@ -264,11 +271,11 @@
       if (s[0] < pos || s[1] <= s[0]) {
         return;
       }
-      box.appendChild(document.createTextNode(text.slice(pos, s[0])));
-      box.appendChild(el("mark", "", text.slice(s[0], s[1])));
+      box.appendChild(document.createTextNode(plain(text.slice(pos, s[0]))));
+      box.appendChild(el("mark", "", plain(text.slice(s[0], s[1]))));
       pos = s[1];
     });
-    box.appendChild(document.createTextNode(text.slice(pos, end) + (text.length > end ? " \u2026" : "")));
+    box.appendChild(document.createTextNode(plain(text.slice(pos, end)) + (text.length > end ? " \u2026" : "")));
     return box;
   }
 

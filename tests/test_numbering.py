@@ -258,6 +258,15 @@ CASES = [
         {"1": "Er zijn 90", "2": "2016201715480-2-1378-nl-fr-1 Deze meldingen", "3": "2016201715480-2-1378-nl-fr-2"},
         id="188721-label-glued-to-a-table-placeholder",
     ),
+    pytest.param(
+        "1. Graag per jaar: a) het aantal meldingen; b) het aantal dossiers bij het parket; c) de seponeringen? "
+        "2. Hoe vaak gebeurt het?",
+        "1. a) Tabel 1 (bijlage 1) bevat de meldingen. b) Tabel 2 (bijlage 2) toont de dossiers. c) en 2. Op grond "
+        "van de gegevens van het College werden 884 zaken geseponeerd.",
+        ["1", "1a", "1b", "1c", "2"],
+        {"1b": "Tabel 2 (bijlage 2) toont", "1c": "Op grond van de gegevens", "2": "Op grond van de gegevens"},
+        id="184523-an-item-joined-to-the-next-number-and-a-table-named-in-a-sentence",
+    ),
 ]
 
 

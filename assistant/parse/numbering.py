@@ -38,11 +38,13 @@ _RANGE_TAIL = re.compile(
     r"\s*(,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–|a|à)\s*(\d{1,2})\s*[.)]",
 )
 _MENTION = re.compile(
-    r"\b(?:vra(?:ag|gen)|punt(?:en)?|nrs?\.?|rubrieke?n?)\s+(?:\d{1,2}\s*\.?\s*(?:\)\s*)?(?:,|en|&)\s*)*$",
+    r"\b(?:vra(?:ag|gen)|punt(?:en)?|nrs?\.?|rubrieke?n?|tabel(?:len)?|bijlagen?|artikel(?:en)?|art\.?|hoofdstuk)\s+(?:\d{1,2}\s*\.?\s*(?:\)\s*)?(?:,|en|&)\s*)*$",
     re.IGNORECASE,
 )
 _ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=20\d\d20\d\d\d{4,6}-\d+-\d+-)")
 """A label glued to the Chamber export's placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
+_JOINS_NEXT = re.compile(r"\s*(?:en|,|&|en/of)\s*")
+"""All a label's text is when it is joined to the label after it ("1. d) en 2. ...")."""
 _LIST_WORDS = (",", "en", "&")
 """Separators that name one more number ("1. en 3."), where the others span a range ("1. tot 3.")."""
 _ABBREVIATION = re.compile(r"\b(?:nrs?|art|blz|p|vgl|zie)\.$", re.IGNORECASE)
@@ -431,10 +433,17 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
             return [str(n)] if n in bare else []
         return ([str(n)] if n in bare else []) + [f"{n}{ch}" for ch in letters[n]]
 
+    waiting: list[str] = []
+
     def assign(group: list[str], span: Span, kind: str = "joint") -> None:
         group = [g for g in group if g in labels and g not in own and g not in refs]
         if not group:
             return
+        if _JOINS_NEXT.fullmatch(answer[span[0] : span[1]]):
+            waiting.extend(group)  # "d) en 2. <text>": the item shares the text of the label after it
+            return
+        group = group + [g for g in waiting if g not in group]
+        waiting.clear()
         if span[1] > span[0]:
             own[group[0]] = span
             for other in group[1:]:

@@ -267,6 +267,37 @@ CASES = [
         {"1b": "Tabel 2 (bijlage 2) toont", "1c": "Op grond van de gegevens", "2": "Op grond van de gegevens"},
         id="184523-an-item-joined-to-the-next-number-and-a-table-named-in-a-sentence",
     ),
+    pytest.param(
+        "1. Welk plan? 2. Sinds wanneer? 3. a) Wat? b) Waarom? c) Wanneer? d) Hoe? 4. Wie?",
+        "1. Het veiligheidsplan. 2. Sinds 2016. 3. a) tot d) Verkeersveiligheid is een prioriteit van het plan. "
+        "4. De politie.",
+        ["1", "2", "3a", "3b", "3c", "3d", "4"],
+        {"3a": "Verkeersveiligheid", "3c": "Verkeersveiligheid", "4": "De politie"},
+        id="185685-letters-a-tot-d",
+    ),
+    pytest.param(
+        "1. Welke rechtbanken? 2. a) Hoeveel zaken? b) Hoe lang? c) Wat is de mediaan? d) Hoeveel hangend?",
+        "1. De arbeidsrechtbanken. 2. a) en d) Er kunnen geen cijfers worden aangeleverd. b) Gemiddeld 14 maanden. "
+        "c) Er wordt verwezen naar de mediane duurtijd in de tabel.",
+        ["1", "2a", "2b", "2c", "2d"],
+        {"2a": "Er kunnen geen", "2d": "Er kunnen geen", "2b": "Gemiddeld 14", "2c": "Er wordt verwezen"},
+        id="185495-a-letter-list-that-skips-answers-the-others-after-it",
+    ),
+    pytest.param(
+        "1. Hoeveel gedetacheerden? 2. Welk statuut? 3. Sinds wanneer?",
+        "Op moment van schrijven:1. - FOD Financien: 3;- Defensie: 1. 2. Twee contractuelen. 3. Een detachering.",
+        ["1", "2", "3"],
+        {"1": "- FOD Financien: 3;", "2": "Twee contractuelen"},
+        id="190034-a-figure-right-before-a-label-is-no-label",
+    ),
+    pytest.param(
+        "1. Hoeveel stations? 2. Welke diensten? 3. a) Welke ruimtes? b) Welke winkels? 4. Welke mix? 5. Welke huur?",
+        "1. Er zijn 550 stations. 2. Loketten en automaten. 3. a) en b), 4. en 5. Een optimale benutting van de "
+        "ruimtes vertrekt van space management.",
+        ["1", "2", "3a", "3b", "4", "5"],
+        {"3a": "Een optimale", "3b": "Een optimale", "5": "Een optimale"},
+        id="188183-items-then-numbers-sharing-one-text",
+    ),
 ]
 
 

@@ -3,7 +3,8 @@
 Labels are found as candidates (clean ones such as "2. " and damaged ones such as "gevat?2." or "m22."), then the
 most plausible chain 1, 2, 3 ... is chosen jointly for the question and the answer; an answer's labels that come out
 of order ("1. en 3. ... 2. ...") are added to it afterwards. Lettered items (a) ... e)), ranges ("1. tot 4.",
-"3. a-d)", "3. en 4. a) b) en c)"), lists ("2., 4. en 6.") and references ("Zie vraag 1") are resolved here.
+"3. a-d)", "3. en 4. a) b) en c)", "a) tot d)"), lists ("2., 4. en 6.", "a) en d)") and references ("Zie vraag 1")
+are resolved here.
 Pure functions of strings; no I/O.
 """
 
@@ -18,6 +19,7 @@ from assistant.types import Part, Span
 # Scores of a label candidate by what stands right before it: a clean label beats one glued to other text.
 CLEAN, AFTER_PUNCT, GLUED_ALPHA, GLUED_DIGIT, GLUED_YEAR = 1.0, 0.9, 0.45, 0.45, 0.2
 SKIP_PENALTY = 0.6
+EMPTY_PENALTY = 0.5
 UNNUMBERED_LEAD_MIN = 80
 """An answer whose numbers start above 1 answers the parts before them with the text before its first number, when
 that text is this long: a shorter one ("De NMBS heeft mij het volgende laten weten.") introduces, it answers nothing."""
@@ -43,7 +45,7 @@ _MENTION = re.compile(
 )
 _ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=20\d\d20\d\d\d{4,6}-\d+-\d+-)")
 """A label glued to the Chamber export's placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
-_JOINS_NEXT = re.compile(r"\s*(?:en|,|&|en/of)\s*")
+_JOINS_NEXT = re.compile(r"\s*(?:en|,|&|en/of)?\s*")
 """All a label's text is when it is joined to the label after it ("1. d) en 2. ...")."""
 _LIST_WORDS = (",", "en", "&")
 """Separators that name one more number ("1. en 3."), where the others span a range ("1. tot 3.")."""
@@ -51,7 +53,14 @@ _ABBREVIATION = re.compile(r"\b(?:nrs?|art|blz|p|vgl|zie)\.$", re.IGNORECASE)
 _LEAD_LIST = re.compile(r"(\d{1,2}(?:\s*\.?\s*(?:,|en|&)\s*\d{1,2})*)\s*[.)]")
 _LETTER = re.compile(r"([a-z])\s*\)")
 _LETTER_RANGE = re.compile(r"([a-z])\s*[-–]\s*([a-z])\s*\)")
-_LETTER_TAIL = re.compile(r"\s*(?:,|en|&|tot)?\s*([a-z])\s*\)")
+_LETTER_TAIL = re.compile(r"\s*(,|en|&|tot(?:\s+en\s+met)?|t/m|-|–)?\s*([a-z])\s*\)")
+_LETTER_MENTION = re.compile(
+    r"\b(?:zie|cfr?\.?|vraag|vragen|punt|punten|onder)\s+(?:ook\s+)?(?:vraag\s+|punt\s+)?\d{1,2}[ \t]?"
+    r"(?:[a-z]\)\s*(?:,|en|&)\s*)*$",
+    re.IGNORECASE,
+)
+_LETTER_SPAN_WORDS = ("-", "–", "t/m")
+"""Separators of letters that span a range ("a) tot d)"), where the others name one more letter ("b) en d)")."""
 
 
 @dataclass(frozen=True)
@@ -188,8 +197,10 @@ def _extend_range(text: str, label: Label) -> Label:
     return Label(label.start, end, label.first, last, label.score, tuple(members) if skips else ())
 
 
-def best_chain(cands: list[Label], allow_skips: bool) -> dict[int, tuple[float, list[Label]]]:
-    """For each final number N, the best-scoring increasing chain of labels that starts at 1 and ends at N."""
+def best_chain(cands: list[Label], allow_skips: bool, text: str = "") -> dict[int, tuple[float, list[Label]]]:
+    """For each final number N, the best-scoring increasing chain of labels that starts at 1 and ends at N. With the
+    `text`, a label with nothing but spaces before the next one ("Defensie: 1. 2. Twee ...": a figure, then the
+    label) counts for less."""
     best: list[tuple[float, list[Label]] | None] = [None] * len(cands)
     for i, c in enumerate(cands):
         options: list[tuple[float, list[Label]]] = []
@@ -204,7 +215,8 @@ def best_chain(cands: list[Label], allow_skips: bool) -> dict[int, tuple[float, 
                 continue
             gap = c.first - p.last - 1
             if gap == 0 or (allow_skips and 0 < gap <= 5):
-                options.append((prev[0] + c.score - SKIP_PENALTY * gap, prev[1] + [c]))
+                empty = EMPTY_PENALTY if text and not text[p.end : c.start].strip() else 0.0
+                options.append((prev[0] + c.score - SKIP_PENALTY * gap - empty, prev[1] + [c]))
         if options:
             best[i] = max(options, key=lambda o: (o[0], -len(o[1])))
     by_end: dict[int, tuple[float, list[Label]]] = {}
@@ -231,14 +243,24 @@ def letter_candidates(text: str, lo: int, hi: int, max_letter: str = MAX_LETTER)
             continue
         if m.start() > 0 and text[m.start() - 1] in "(-–":
             continue  # "(b)" cites a point elsewhere; "a-d)" is handled above
+        if _LETTER_MENTION.search(text, max(0, m.start() - 40), m.start()):
+            continue  # "(zie ook 2 b) en c))", "onder punt 3 a)": named in a sentence, no label
         score = _letter_score(text, m.start())
         run = [ch]
         end = m.end()
         while True:
             t = _LETTER_TAIL.match(text, end, hi)
-            if not t or t.group(1) != chr(ord(run[-1]) + 1):
+            if not t:
                 break
-            run.append(t.group(1))
+            sep, nxt = t.group(1), t.group(2)
+            if nxt == chr(ord(run[-1]) + 1):
+                run.append(nxt)
+            elif sep and run[-1] < nxt <= min(max_letter, chr(ord(run[-1]) + 6)):
+                # "a) tot d)" spans b and c; "b) en d)" names d only (c is answered elsewhere)
+                spans = sep.startswith("tot") or sep in _LETTER_SPAN_WORDS
+                run += [chr(x) for x in range(ord(run[-1]) + 1, ord(nxt) + 1)] if spans else [nxt]
+            else:
+                break
             end = t.end()
         out.append(LetterLabel(m.start(), end, tuple(run), score))
     out.sort(key=lambda c: (c.start, -c.score))
@@ -272,6 +294,12 @@ def best_letter_chain(cands: list[LetterLabel], allowed: set[str] | None, from_a
             if prev is None or cands[j].end > c.start:
                 continue
             gap = ord(c.letters[0]) - ord(cands[j].letters[-1]) - 1
+            if gap < 0:
+                # "a) en d) ... b) ... c)": a letter the chain's lists skipped may come after them
+                covered = {ch for lab in prev[1] for ch in lab.letters}
+                if covered.intersection(c.letters) or c.letters[0] < min(covered):
+                    continue
+                gap = 0
             if gap == 0 or (not from_a and 0 < gap <= 3):
                 options.append((prev[0] + c.score - SKIP_PENALTY * gap, prev[1] + [c]))
         if options:
@@ -283,7 +311,8 @@ def best_letter_chain(cands: list[LetterLabel], allowed: set[str] | None, from_a
 
 
 def _strip_span(text: str, lo: int, hi: int) -> Span:
-    while lo < hi and text[lo].isspace():
+    # what a label leaves before its text ("a) en b). Wat ...", "2., en ..."): spaces and stray punctuation
+    while lo < hi and (text[lo].isspace() or text[lo] in ".,;:"):
         lo += 1
     while hi > lo and text[hi - 1].isspace():
         hi -= 1
@@ -328,7 +357,7 @@ def split_parts(question: str, answer: str) -> Split:
     """Pair the numbered parts of `question` with the matching text in `answer`."""
     q_chains = best_chain(number_candidates(question), allow_skips=False)
     a_cands = number_candidates(answer)
-    a_chains = best_chain(a_cands, allow_skips=True)
+    a_chains = best_chain(a_cands, allow_skips=True, text=answer)
 
     best_n, best_total = 0, 0.0
     for n, (q_score, chain) in q_chains.items():
@@ -379,6 +408,28 @@ def _answer_chain(a_chains: dict[int, tuple[float, list[Label]]], n: int) -> lis
         return []
     score, chain = max(options, key=lambda o: o[0])
     return chain if score > 0 else []
+
+
+def _fill_letter_gaps(chain: list[LetterLabel], cands: list[LetterLabel], allowed: set[str]) -> list[LetterLabel]:
+    """The letter chain with the items a list skipped ("a) en d) ... b) ... c) ..."), taken from clean single-letter
+    labels after it, in text order (as `_fill_gaps` does for numbers)."""
+    covered = {ch for c in chain for ch in c.letters}
+    out = list(chain)
+    for ch in sorted(allowed - covered):
+        beyond = next((c for c in chain if c.letters[-1] > ch and len(c.letters) > 1), None)
+        if beyond is None:
+            continue  # only a list that skipped it, not a chain that ends before it
+        for c in cands:
+            if (
+                c.letters == (ch,)
+                and c.start >= beyond.end
+                and c.score >= AFTER_PUNCT
+                and not any(o.start < c.end and c.start < o.end for o in out)
+            ):
+                out.append(c)
+                covered.add(ch)
+                break
+    return sorted(out, key=lambda c: c.start)
 
 
 def _fill_gaps(text: str, chain: list[Label], cands: list[Label], n: int) -> list[Label]:
@@ -440,7 +491,8 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
         if not group:
             return
         if _JOINS_NEXT.fullmatch(answer[span[0] : span[1]]):
-            waiting.extend(group)  # "d) en 2. <text>": the item shares the text of the label after it
+            # "d) en 2. <text>", "3. a) en b), 4. en 5. <text>": no text of its own, so the next label's
+            waiting.extend(group)
             return
         group = group + [g for g in waiting if g not in group]
         waiting.clear()
@@ -476,7 +528,8 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
             assign(head + expand(last), _strip_span(answer, lab.end, hi))
             continue
         allowed = set(letters[last])
-        chain = best_letter_chain(letter_candidates(answer, lab.end, hi), allowed, from_a=False)
+        letter_cands = letter_candidates(answer, lab.end, hi)
+        chain = _fill_letter_gaps(best_letter_chain(letter_cands, allowed, from_a=False), letter_cands, allowed)
         if not chain:
             assign(head + expand(last), _strip_span(answer, lab.end, hi))
             continue

@@ -298,6 +298,22 @@ CASES = [
         {"3a": "Een optimale", "3b": "Een optimale", "5": "Een optimale"},
         id="188183-items-then-numbers-sharing-one-text",
     ),
+    pytest.param(
+        "1. Wat gebeurde er? 2. Waarom? 3. Wat nu?",
+        "1. et 2. De FSMA verduidelijkt dat de koers een tijdelijk gebrek aan liquiditeit volgde. 3. Niets.",
+        ["1", "2", "3"],
+        {"1": "De FSMA", "2": "De FSMA", "3": "Niets"},
+        id="185059-french-et-in-a-joint-label",
+    ),
+    pytest.param(
+        "1. Welk dossier? 2. Sinds wanneer? 3. a) Wat? b) Wie? c) Waar? d) Wanneer? e) Hoe? f) Hoeveel? g) Waarom? "
+        "h) Sinds? i) Tot?",
+        "1. Het dossier Kazachgate. 2. Sinds 2011. 3. a) tot d) Zie de tabel. e) tot en met i) moet ik u doorverwijzen "
+        "naar de minister van Justitie.",
+        ["1", "2", "3a", "3b", "3c", "3d", "3e", "3f", "3g", "3h", "3i"],
+        {"3e": "moet ik u doorverwijzen", "3i": "moet ik u doorverwijzen"},
+        id="185003-a-long-letter-range",
+    ),
 ]
 
 

@@ -418,3 +418,23 @@ def test_fact_recall_counts_the_referenced_text_shown() -> None:
     assert outcome.facts_ok
     bare = make_hit(REFERRING, "2", 1.0)
     assert bare is not None and "60.512" not in bare.answer  # the fact is only in the quoted part
+
+
+@pytest.mark.parametrize(
+    ("text", "index", "expected"),
+    [
+        pytest.param("idem 1.", 6, "1", id="185761-7-idem-1"),
+        pytest.param("Idem vraag 2.", 3, "2", id="idem-vraag-2"),
+        pytest.param("Idem.", 3, "3", id="idem-alone-is-the-part-before"),
+        pytest.param(
+            "Idem 1, maar voor de jaren 2015 en 2016 zijn de cijfers gestegen tot 4.000 per jaar.",
+            6,
+            None,
+            id="idem-with-text-of-its-own-is-no-pure-reference",
+        ),
+    ],
+)
+def test_idem_points_to_the_part_it_names(text: str, index: int, expected: str | None) -> None:
+    from assistant.parse.references import reference_target
+
+    assert reference_target(text, [str(n) for n in range(1, 10)], index) == expected

@@ -20,6 +20,8 @@ from assistant.types import Part, Span
 CLEAN, AFTER_PUNCT, GLUED_ALPHA, GLUED_DIGIT, GLUED_YEAR = 1.0, 0.9, 0.45, 0.45, 0.2
 SKIP_PENALTY = 0.6
 EMPTY_PENALTY = 0.5
+LETTER_LIST_JUMP = 6
+"""How far a list of letters may jump ("b) en d)"); a range ("e) tot en met n)") may span any number."""
 UNNUMBERED_LEAD_MIN = 80
 """An answer whose numbers start above 1 answers the parts before them with the text before its first number, when
 that text is this long: a shorter one ("De NMBS heeft mij het volgende laten weten.") introduces, it answers nothing."""
@@ -37,7 +39,7 @@ _DASH_RANGE = re.compile(
     r"(?<![\d,])(?<!\d\.)(\d{1,2})\s*(?:[-–]|\s(en|tot(?:\s+en\s+met)?)\s)\s*(\d{1,2})\s*[.)](?!\d)"
 )
 _RANGE_TAIL = re.compile(
-    r"\s*(,|en|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–|a|à)\s*(\d{1,2})\s*[.)]",
+    r"\s*(,|en|et|&|tot\s+en\s+met|tot|t\.e\.m\.|t/m|-|–|a|à)\s*(\d{1,2})\s*[.)]",
 )
 _MENTION = re.compile(
     r"\b(?:vra(?:ag|gen)|punt(?:en)?|nrs?\.?|rubrieke?n?|tabel(?:len)?|bijlagen?|artikel(?:en)?|art\.?|hoofdstuk)\s+(?:\d{1,2}\s*\.?\s*(?:\)\s*)?(?:,|en|&)\s*)*$",
@@ -47,7 +49,7 @@ _ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=20\d\d20\d\d\d{4,6}-\d+-\d+
 """A label glued to the Chamber export's placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
 _JOINS_NEXT = re.compile(r"\s*(?:en|,|&|en/of)?\s*")
 """All a label's text is when it is joined to the label after it ("1. d) en 2. ...")."""
-_LIST_WORDS = (",", "en", "&")
+_LIST_WORDS = (",", "en", "et", "&")
 """Separators that name one more number ("1. en 3."), where the others span a range ("1. tot 3.")."""
 _ABBREVIATION = re.compile(r"\b(?:nrs?|art|blz|p|vgl|zie)\.$", re.IGNORECASE)
 _LEAD_LIST = re.compile(r"(\d{1,2}(?:\s*\.?\s*(?:,|en|&)\s*\d{1,2})*)\s*[.)]")
@@ -255,9 +257,11 @@ def letter_candidates(text: str, lo: int, hi: int, max_letter: str = MAX_LETTER)
             sep, nxt = t.group(1), t.group(2)
             if nxt == chr(ord(run[-1]) + 1):
                 run.append(nxt)
-            elif sep and run[-1] < nxt <= min(max_letter, chr(ord(run[-1]) + 6)):
+            elif sep and run[-1] < nxt <= max_letter:
                 # "a) tot d)" spans b and c; "b) en d)" names d only (c is answered elsewhere)
                 spans = sep.startswith("tot") or sep in _LETTER_SPAN_WORDS
+                if not spans and ord(nxt) - ord(run[-1]) > LETTER_LIST_JUMP:
+                    break
                 run += [chr(x) for x in range(ord(run[-1]) + 1, ord(nxt) + 1)] if spans else [nxt]
             else:
                 break

@@ -28,7 +28,7 @@ _REFERENCE = re.compile(
     r"(?:mijn\s+|het\s+)?"
     r"antwoord\s+(?:op|bij)\s+(?:de\s+)?(?:deel)?(?:vraag|punt)\s*" + _REF_NUM + r"|"
     r"(?:het\s+)?antwoord\s+(?:op\s+deze\s+vraag\s+)?(?:is\s+)?(?:opgenomen\s+)?in\s+(?:het\s+)?antwoord\s+op\s+"
-    r"(?:de\s+)?(?:deel)?(?:vraag|punt)\s*" + _REF_NUM + r")",
+    r"(?:de\s+)?(?:deel)?(?:vraag|punt)\s*" + _REF_NUM + r"|idem\s+(?:(?:vraag|punt)\s*)?" + _REF_NUM + r")",
     re.IGNORECASE,
 )
 _REFERENCE_ABOVE = re.compile(

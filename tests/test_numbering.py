@@ -314,6 +314,14 @@ CASES = [
         {"3e": "moet ik u doorverwijzen", "3i": "moet ik u doorverwijzen"},
         id="185003-a-long-letter-range",
     ),
+    pytest.param(
+        "In 2013 werden er 21.102 telefoontaps uitgevoerd en in 2014 waren dat er 22. 552.1. Wat zijn de cijfers "
+        "voor 2015 en 2016?2. Over hoeveel personen gaat het?3. Wat is het budget?",
+        "1. In 2015 waren er 23.000 taps. 2. Het gaat om 8.256 personen. 3. Er is geen vast budget.",
+        ["1", "2", "3"],
+        {"1": "In 2015", "2": "Het gaat om 8.256", "3": "Er is geen"},
+        id="192761-a-label-right-after-a-figure",
+    ),
 ]
 
 

@@ -49,6 +49,7 @@ _ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=20\d\d20\d\d\d{4,6}-\d+-\d+
 """A label glued to the Chamber export's placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
 _JOINS_NEXT = re.compile(r"\s*(?:en|,|&|en/of)?\s*")
 """All a label's text is when it is joined to the label after it ("1. d) en 2. ...")."""
+_LABEL_AFTER_FIGURE = re.compile(r"\s+[A-Z]")
 _LIST_WORDS = (",", "en", "et", "&")
 """Separators that name one more number ("1. en 3."), where the others span a range ("1. tot 3.")."""
 _ABBREVIATION = re.compile(r"\b(?:nrs?|art|blz|p|vgl|zie)\.$", re.IGNORECASE)
@@ -125,9 +126,13 @@ def number_candidates(text: str) -> list[Label]:
     for m in _NUM.finditer(text):
         run, mark = m.group(1), m.group(2)
         run_start = m.start(1)
-        # a decimal or dotted number ("8.256", "3.1.2") is no label
+        # a decimal or dotted number ("8.256", "3.1.2") is no label; a short one that ends a sentence after a
+        # figure may be ("... waren dat er 22. 552.1. Wat zijn de cijfers?"), glued, so it counts for little
+        after_figure = False
         if run_start >= 2 and text[run_start - 1] in ".," and text[run_start - 2].isdigit():
-            continue
+            if not (text[run_start - 1] == "." and len(run) <= 2 and _LABEL_AFTER_FIGURE.match(text, m.end())):
+                continue
+            after_figure = True
         nxt = text[m.end() : m.end() + 1]
         # "2., 4. en 6. Zie tabel": a comma only in a list of labels that opens a sentence
         listed = nxt == "," and bool(_RANGE_TAIL.match(text, m.end())) and _opens_sentence(text, m.start(1))
@@ -143,7 +148,7 @@ def number_candidates(text: str) -> list[Label]:
             if not 1 <= n <= MAX_PART:
                 continue
             start = m.end(1) - width
-            score = _before_score(text, start, digits, run)
+            score = GLUED_DIGIT if after_figure else _before_score(text, start, digits, run)
             if _MENTION.search(text, max(0, start - 60), start):
                 continue  # "de vragen 2., 3. en 4.": named in a sentence, no label ("Vraag 2" is one: _WORD_LABEL)
             if mark == "." and _SPLIT_FIGURE.match(text, m.end()):

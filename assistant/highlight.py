@@ -75,14 +75,20 @@ def key_terms(question: str) -> frozenset[str]:
 
 
 def sentences(answer: str) -> list[Span]:
-    """The sentences of an answer as spans, without their surrounding white space."""
+    """The sentences of an answer as spans, without their surrounding white space; an annexed table's placeholder
+    (text.ANNEX) ends the sentence before it and is none itself."""
     out: list[Span] = []
     for m in _SENTENCE.finditer(answer):
-        s = m.group(0)
-        lo = m.start() + (len(s) - len(s.lstrip()))
-        hi = m.end() - (len(s) - len(s.rstrip()))
-        if hi > lo:
-            out.append((lo, hi))
+        pieces, pos = [], m.start()
+        for annex in text.ANNEX.finditer(answer, m.start(), m.end()):
+            pieces.append((pos, annex.start()))
+            pos = annex.end()
+        pieces.append((pos, m.end()))
+        for lo, hi in pieces:
+            s = answer[lo:hi]
+            lo, hi = lo + (len(s) - len(s.lstrip())), hi - (len(s) - len(s.rstrip()))
+            if hi > lo:
+                out.append((lo, hi))
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import compose
-from assistant.highlight import asked_kind, best_sentence, has_kind, highlight, key_terms, matching
+from assistant.highlight import asked_kind, best_sentence, has_kind, highlight, key_terms, matching, sentences
 from assistant.parse import read_file
 from assistant.retrieve import make_hit
 from assistant.types import Document, Retrieval
@@ -95,3 +95,15 @@ def test_a_terse_answer_is_marked_by_the_asked_value() -> None:
     span = best_sentence(question, hit.answer)
     assert span is not None and hit.answer[span[0] : span[1]].startswith("750.000 euro, verdeeld over twee oproepen")
     assert highlight(question, "De oproep loopt nog. Meer informatie volgt later.") == ()
+
+
+def test_an_annexed_tables_placeholder_ends_a_sentence_and_is_none() -> None:
+    answer = (
+        "Aantal koperdiefstallen Elia per jaar:2016201713947-11-405-nl-fr Er is een significante daling van het "
+        "aantal koperdiefstallen in 2016. De daling bedraagt 52,5 %."
+    )
+    assert [answer[lo:hi] for lo, hi in sentences(answer)] == [
+        "Aantal koperdiefstallen Elia per jaar:",
+        "Er is een significante daling van het aantal koperdiefstallen in 2016.",
+        "De daling bedraagt 52,5 %.",
+    ]

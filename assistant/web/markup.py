@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from assistant import text as text_module
 from assistant.answer import Answer
 from assistant.earlier import Similar
 from assistant.types import QUOTE_HEAD, Citation, Hit, Pointer, Quote, Span
@@ -60,7 +61,7 @@ _ITEM_LABEL = re.compile(r"^(\w{1,6}(?:-\w{1,6})?\))\s*")
 
 # The Belgian export's placeholder for a table it sent as an annex ("2016201714157-2-1249-bil-1"): the table itself
 # is not in the export, so a reader is told that rather than shown the code.
-_ANNEX = re.compile(r"\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))+(?:-\d+)?\b")
+_ANNEX = text_module.ANNEX
 ANNEX_NOTE = "[tabel in bijlage, niet in de export]"
 
 

@@ -25,12 +25,13 @@ _QUESTION_WORDS = frozenset(
     + ["hoe", "wat", "how", "many", "much", "when", "which", "what"]
 )
 _NUMBER_ASKED = re.compile(
-    r"\b(?:hoeveel|hoe\s+(?:veel|lang|vaak|groot|duur|hoog)|aantal|percentage|bedrag|welk\s+budget|wat\s+kost"
-    r"|how\s+(?:many|much|long|often))\b",
+    r"\b(?:hoeveel|hoe\s+(?:veel|lang|vaak|groot|duur|hoog)|aantal|percentage|bedrag|welk\s+budget"
+    r"|wat\s+kost(?:te|ten|en)?|kostprijs|how\s+(?:many|much|long|often))\b",
     re.IGNORECASE,
 )
 _DATE_ASKED = re.compile(r"\b(?:wanneer|sinds\s+wanneer|op\s+welke\s+datum|when)\b", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _NUMBER_WORD = re.compile(
     r"\b(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|twintig|dertig"
     r"|veertig|vijftig|honderd|duizend|miljoen|miljard|procent|helft|derde|kwart)\b",
@@ -63,7 +64,9 @@ def has_kind(sentence: str, kind: Kind | None, question: str = "") -> bool:
     answer to it."""
     if kind == "number":
         given = set(_DIGITS.findall(question))
-        return any(n not in given for n in _DIGITS.findall(sentence)) or _NUMBER_WORD.search(sentence) is not None
+        # a year places a sentence ("Sinds 2016 heeft Elia ..."): it counts nothing
+        found = [n for n in _DIGITS.findall(sentence) if n not in given and not _YEAR.fullmatch(n)]
+        return bool(found) or _NUMBER_WORD.search(sentence) is not None
     if kind == "date":
         return _DATE.search(sentence) is not None
     return False

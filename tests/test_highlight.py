@@ -47,6 +47,8 @@ def test_question_words_are_no_key_terms() -> None:
         ("Daarvan werden er 2.088 voortijdig stopgezet.", "number", True),
         ("Negen stagiairs kregen een contract.", "number", True),
         ("In 2022 was er geen overzicht.", "number", False),  # the question's own year is no answer
+        ("Sinds 2016 heeft Elia te lijden aan koperdiefstallen.", "number", False),  # a year counts nothing
+        ("De totale kostprijs bedraagt 2.25 miljoen euro.", "number", True),
         ("Op 31 oktober 2023 viel de beslissing.", "date", True),
         ("Er werd nog niet beslist.", "date", False),
     ],
@@ -107,3 +109,8 @@ def test_an_annexed_tables_placeholder_ends_a_sentence_and_is_none() -> None:
         "Er is een significante daling van het aantal koperdiefstallen in 2016.",
         "De daling bedraagt 52,5 %.",
     ]
+
+
+@pytest.mark.parametrize("question", ["Wat kostte de reparatie?", "Wat kosten de werken?", "Wat is de kostprijs?"])
+def test_what_it_cost_asks_a_number(question: str) -> None:
+    assert asked_kind(question) == "number"

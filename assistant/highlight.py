@@ -8,7 +8,7 @@ answer.py's and the web's business.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from assistant import text
@@ -77,6 +77,20 @@ def key_terms(question: str) -> frozenset[str]:
     return frozenset(text.terms(question)) - _QUESTION_WORDS
 
 
+def _forms(term: str) -> frozenset[str]:
+    """A stemmed term and, for a verb form the Dutch stemmer keeps its -t or -d on ("verhaalt", "verhaald", "betaalt",
+    "daalt"), the stem without it ("verhaal", as "verhalen" stems), so the forms of one verb meet."""
+    if len(term) > 4 and term[-1] in "td" and not term.isdigit():
+        return frozenset((term, text.stemmer().stemWord(term[:-1])))
+    return frozenset((term,))
+
+
+def _held(keys: frozenset[str], words: Iterable[str]) -> list[str]:
+    """The key terms that `words` (stemmed) hold, in any of their forms."""
+    present = {f for w in words for f in _forms(w)}
+    return [k for k in keys if _forms(k) & present]
+
+
 def sentences(answer: str) -> list[Span]:
     """The sentences of an answer as spans, without their surrounding white space; an annexed table's placeholder
     (text.ANNEX) ends the sentence before it and is none itself."""
@@ -107,7 +121,7 @@ def scored(question: str, answer: str) -> list[tuple[float, Span]]:
     for lo, hi in sentences(answer):
         sentence = answer[lo:hi]
         # a year or other number the question names places the question; it says less than a word
-        shared = sum(0.5 if t.isdigit() else 1.0 for t in keys & set(text.terms(sentence)))
+        shared = sum(0.5 if t.isdigit() else 1.0 for t in _held(keys, text.terms(sentence)))
         if shared:
             kinded = has_kind(sentence, kind, question)
             found.append((shared + 1.5 * kinded, kinded, (lo, hi)))
@@ -137,7 +151,7 @@ def part_match(question: str, part_question: str) -> float:
     keys = key_terms(question)
     if not keys:
         return 0.0
-    return len(keys & set(text.terms(part_question))) / len(keys)
+    return len(_held(keys, text.terms(part_question))) / len(keys)
 
 
 def matching(question: str, part_questions: Sequence[str]) -> list[bool]:

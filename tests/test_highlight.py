@@ -114,3 +114,13 @@ def test_an_annexed_tables_placeholder_ends_a_sentence_and_is_none() -> None:
 @pytest.mark.parametrize("question", ["Wat kostte de reparatie?", "Wat kosten de werken?", "Wat is de kostprijs?"])
 def test_what_it_cost_asks_a_number(question: str) -> None:
     assert asked_kind(question) == "number"
+
+
+def test_the_forms_of_one_verb_meet() -> None:
+    """ "Verhaalt" (the stemmer keeps its -t) finds "verhaald" (and "verhalen"): the sentence that answers."""
+    answer = (
+        "De Regie heeft zich geen burgerlijke partij gesteld. De investering van de Regie betrof een nieuwe "
+        "investering en zal bijgevolg niet verhaald worden."
+    )
+    span = best_sentence("Verhaalt de Regie de kosten op de daders?", answer)
+    assert span is not None and answer[span[0] : span[1]].startswith("De investering")

@@ -249,6 +249,9 @@ def _carry(earlier: Sequence[str], own: Sequence[str], catalog: Catalog, limit: 
 def _replace_years(query: str, before: Sequence[str], now: Sequence[str]) -> tuple[str, tuple[str, str]]:
     if not before:
         return f"{query.rstrip(' ?')} in {' en '.join(now)}?", ("", ", ".join(now))
+    if not any(re.search(rf"(?<!\d){old}(?!\d)", query) for old in before):
+        # the earlier year came with an earlier turn, not in this query's words: the new one is added
+        return f"{query.rstrip(' ?')} in {' en '.join(now)}?", (", ".join(before), ", ".join(now))
     out = query
     for i, old in enumerate(before):
         out = re.sub(rf"(?<!\d){old}(?!\d)", now[min(i, len(now) - 1)], out)
@@ -275,10 +278,15 @@ def understood(resolved: Resolved, catalog: Catalog, focus_doc: str | None, rewr
     ("Ik begreep: bij welke weersomstandigheden vliegen ze boven de stad? (vervolg op uw vorige vraag over
     'Vluchten boven Doornik')")."""
     follows = "vervolg op uw vorige vraag"
+    doc = catalog.get(focus_doc) if focus_doc else None
     if rewritten:
-        text = resolved.query.rstrip(" ?")
+        # an earlier follow-up's query carries its context in brackets ("... een handicap? (stagiairs ...) in
+        # 2023?"): the line shows the question and names the document instead
+        text = _CONNECTIVE.sub("", _CARRIED.sub(" ", resolved.query).strip())
+        text = re.sub(r"\s*\?\s*", " ", text).strip()
+        if _CARRIED.search(resolved.query) and doc is not None:
+            follows += f" over '{doc.title}'"
     else:
-        doc = catalog.get(focus_doc) if focus_doc else None
         follows += f" over '{doc.title}'" if doc is not None else " over " + " ".join(resolved.carried)
         text = _CONNECTIVE.sub("", resolved.question.strip()).rstrip(" ?")
     if text[:1].isupper() and not text[1:2].isupper():
@@ -289,6 +297,8 @@ def understood(resolved: Resolved, catalog: Catalog, focus_doc: str | None, rewr
     return f"Ik begreep: {text} ({follows})"
 
 
+_CARRIED = re.compile(r"\s*\([^()]*\)")
+"""The earlier words a follow-up's query carries, in brackets after the question."""
 _CONNECTIVE = re.compile(r"^(?:en|maar|and|but)\b[\s,]*", re.I)
 """A follow-up's opening "En ..." joins it to the previous question; the line says that in its own words."""
 

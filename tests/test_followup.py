@@ -164,6 +164,19 @@ def test_a_pronoun_carries_the_earlier_topic(catalog: Catalog) -> None:
     )
 
 
+def test_a_new_year_after_a_follow_up_is_searched_and_said_plainly(catalog: Catalog) -> None:
+    """ "En in 2018?" after a pronoun follow-up: the year the first turn named is not in the earlier query's words
+    (it carries its context in brackets), so the new year is added, and the line shows no brackets."""
+    history = [Turn("Hoeveel mensen verbleven eind januari 2017 in een lokaal opvanginitiatief?", (("30", "1"),))]
+    history.append(Turn("Hoeveel van hen zijn minderjarig?", (("30", "1"),)))
+    r = resolve("En in 2018?", history, catalog)
+    assert "2018" in r.query
+    assert r.understood == (
+        "Ik begreep: hoeveel van hen zijn minderjarig in 2018? "
+        "(vervolg op uw vorige vraag over 'Asielzoekers - Lokale opvanginitiatieven')"
+    )
+
+
 def test_a_self_contained_question_is_not_pulled_back(catalog: Catalog) -> None:
     history = [Turn("Welk krediet kreeg de vertaaldienst van de FOD Financiën voor 2017?", (("10", "1"),))]
     q = "Hoeveel wapens vernietigde de Proefbank voor vuurwapens in Luik in 2015?"

@@ -322,6 +322,22 @@ CASES = [
         {"1": "In 2015", "2": "Het gaat om 8.256", "3": "Er is geen"},
         id="192761-a-label-right-after-a-figure",
     ),
+    pytest.param(
+        "1. Hoeveel tenten stelt Defensie ter beschikking? 2. Stelt Defensie nog ander materieel ter beschikking? "
+        "3. Hoeveel bedroeg de vergoeding?",
+        "1. In 2017 stelt Defensie 399 tenten ter beschikking. 1. Behalve de tenten stelt Defensie geen ander "
+        "materiaal ter beschikking. 2. Defensie ontvangt geen vergoeding.",
+        ["1", "2", "3"],
+        {"1": "In 2017", "2": "Behalve de tenten", "3": "Defensie ontvangt geen"},
+        id="192262-answers-numbered-1-1-2",
+    ),
+    pytest.param(
+        "1. Wat houden de maatregelen in? 2. Hoe is de situatie geevolueerd?",
+        "1. Het verdrag bepaalt in artikel 52. 1. Om de vijf jaar evalueert de Kamer de wet. 2. Het verbeterde.",
+        ["1", "2"],
+        {"2": "Het verbeterde"},
+        id="two-parts-are-not-renumbered",
+    ),
 ]
 
 

@@ -11,7 +11,7 @@ Pure functions of strings; no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.parse.references import detect_references
 from assistant.types import Part, Span
@@ -20,6 +20,8 @@ from assistant.types import Part, Span
 CLEAN, AFTER_PUNCT, GLUED_ALPHA, GLUED_DIGIT, GLUED_YEAR = 1.0, 0.9, 0.45, 0.45, 0.2
 SKIP_PENALTY = 0.6
 EMPTY_PENALTY = 0.5
+RENUMBER_MIN = 3
+"""Questions of fewer parts are not renumbered: "1. ... ? 1." is as often a quoted article ("Art. 52. § 1.")."""
 LETTER_LIST_JUMP = 6
 """How far a list of letters may jump ("b) en d)"); a range ("e) tot en met n)") may span any number."""
 UNNUMBERED_LEAD_MIN = 80
@@ -365,7 +367,7 @@ def _letter_map(qparts: list[_QPart]) -> dict[int, list[str]]:
 def split_parts(question: str, answer: str) -> Split:
     """Pair the numbered parts of `question` with the matching text in `answer`."""
     q_chains = best_chain(number_candidates(question), allow_skips=False)
-    a_cands = number_candidates(answer)
+    a_cands = _renumbered(answer, number_candidates(answer), max(q_chains, default=0))
     a_chains = best_chain(a_cands, allow_skips=True, text=answer)
 
     best_n, best_total = 0, 0.0
@@ -417,6 +419,18 @@ def _answer_chain(a_chains: dict[int, tuple[float, list[Label]]], n: int) -> lis
         return []
     score, chain = max(options, key=lambda o: o[0])
     return chain if score > 0 else []
+
+
+def _renumbered(text: str, cands: list[Label], n: int) -> list[Label]:
+    """The answer's labels, or, where its labels that open a sentence run 1, 1, 2, ..., n-1 for a question of n
+    parts (seen in the export's Defence answers: "1. ... 1. Behalve de tenten ... 2. ..."), those labels numbered
+    1 to n in their order: the second "1." answers question 2, and so on."""
+    if n < RENUMBER_MIN:
+        return cands
+    clean = [c for c in cands if c.first == c.last and c.score >= AFTER_PUNCT and _opens_sentence(text, c.start)]
+    if [c.first for c in clean] != [1, *range(1, n)]:
+        return cands
+    return [replace(c, first=k, last=k, score=CLEAN) for k, c in enumerate(clean, start=1)]
 
 
 def _fill_letter_gaps(chain: list[LetterLabel], cands: list[LetterLabel], allowed: set[str]) -> list[LetterLabel]:

@@ -262,6 +262,18 @@ OTHERS = [
         id="191943-oral",
     ),
     pytest.param(
+        "Deze vraag werd doorgestuurd naar de minister van Justitie aangezien het voorwerp ervan tot zijn bevoegdheden "
+        "behoort (Vraag nr. 1750 van 21 februari 2017).",
+        {"number": "1750", "date": "2017-02-21", "addressee": "minister van justitie"},
+        id="185161-office-ends-where-a-clause-starts",
+    ),
+    pytest.param(
+        "Gelieve uw vragen te richten aan de minister van Telecommunicatie als voogdijminister (Vraag nr. 837 van 22 "
+        "februari 2017).",
+        {"number": "837", "addressee": "minister van telecommunicatie"},
+        id="186223-office-then-als",
+    ),
+    pytest.param(
         "Zie vraag nr. 1281 van 3 februari 2017).",
         {"number": "1281", "date": "2017-02-03", "addressee": None},
         id="186183-zie-vraag-nr",

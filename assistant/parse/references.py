@@ -223,7 +223,10 @@ _OTHER = re.compile(
 _DATE_NEAR = re.compile(r"^[^.;]{0,80}?\b(?:van|op|d\.d\.|gesteld\s+op)\s+(\d{1,2}\s+[a-z]+\s+\d{4})", re.IGNORECASE)
 _OFFICE = (
     r"((?i:(?:vice-?\s*)?eerste\s*minister|(?:minister|staatssecretaris)\s+(?:van|voor)\s+[^,.;()]+?"
-    r"|minister\s+belast\s+met\s+[^,.;()]+?))(?=\s*[,.;()]|\s+(?:in|op|over|betreffende|inzake)\s|$)"
+    r"|minister\s+belast\s+met\s+[^,.;()]+?))"
+    # where the office's name ends: punctuation, or a word that starts a clause ("... aan de minister van Justitie
+    # aangezien het voorwerp ...", "... als voogdijminister")
+    r"(?=\s*[,.;()]|\s+(?:in|op|over|betreffende|inzake|als|aangezien|omdat|gelet|dat|die|zodat|want|maar|wiens)\s|$)"
 )
 _ADDRESSEE = re.compile(
     r"^[^.;]{0,160}?\b(?:gesteld\s+)?aan\s+(?:de\s+heer\s+|mevrouw\s+|de\s+|mijn\s+collega,?\s+)?"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,26 @@ def test_arbitrary_text_never_crashes_and_partitions(question: str, answer: str)
 def test_arbitrary_file_text_never_crashes(text: str) -> None:
     doc = parse_text(text, doc_id="h")
     _assert_partition(doc)
+
+
+def test_parse_stats_counts_what_the_parser_made_of_the_sample_corpus() -> None:
+    """eval/parse_stats.py, the source of the README's parsing counts, on the bundled corpus (run as a script)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "eval" / "parse_stats.py"), str(CORPUS), "--split", "2023-01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    docs = [d for d in read_paths([CORPUS]) if isinstance(d, Document)]
+    assert counts["all"]["documents"] == len(docs)
+    assert counts["all"]["parts"] == sum(len(d.parts) for d in docs)
+    assert counts["before 2023-01"]["documents"] + counts["from 2023-01"]["documents"] == len(docs)
+    assert counts["all"]["parts_without_text"] == 0  # every part of the sample corpus has its answer

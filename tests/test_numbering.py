@@ -338,6 +338,13 @@ CASES = [
         {"2": "Het verbeterde"},
         id="two-parts-are-not-renumbered",
     ),
+    pytest.param(
+        "1. a) Hoeveel interventies? b) Hoe verhoudt zich dat tot 2015? 2. Hoeveel vals alarm?",
+        "1. a. Gelieve in de tabel hieronder een overzicht te vinden. b) Er is een stijgende trend. 2. Geen cijfers.",
+        ["1a", "1b", "2"],
+        {"1a": "a. Gelieve in de tabel", "1b": "Er is een stijgende", "2": "Geen cijfers"},
+        id="193147-text-before-the-first-letter-answers-the-items-before-it",
+    ),
 ]
 
 

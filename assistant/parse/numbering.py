@@ -559,6 +559,9 @@ def _pair(question: str, answer: str, q_parts: list[_QPart], a_chain: list[Label
         pre = _strip_span(answer, lab.end, chain[0].start)
         if pre[1] > pre[0]:
             bare_group = head + ([str(last)] if last in bare else [])
+            if last not in bare:
+                # "2. Om de enveloppe ... d) ...": no part 2 of its own, so the items before the first letter
+                bare_group += [f"{last}{ch}" for ch in letters[last] if ch < chain[0].letters[0]]
             assign(bare_group, pre)
             head = []
         for k, let in enumerate(chain):

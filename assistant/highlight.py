@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from assistant import text
+from assistant.parse.clean import ANNEX
 from assistant.types import Span
 
 Kind = Literal["number", "date"]
@@ -93,11 +94,11 @@ def _held(keys: frozenset[str], words: Iterable[str]) -> list[str]:
 
 def sentences(answer: str) -> list[Span]:
     """The sentences of an answer as spans, without their surrounding white space; an annexed table's placeholder
-    (text.ANNEX) ends the sentence before it and is none itself."""
+    (parse.clean.ANNEX) ends the sentence before it and is none itself."""
     out: list[Span] = []
     for m in _SENTENCE.finditer(answer):
         pieces, pos = [], m.start()
-        for annex in text.ANNEX.finditer(answer, m.start(), m.end()):
+        for annex in ANNEX.finditer(answer, m.start(), m.end()):
             pieces.append((pos, annex.start()))
             pos = annex.end()
         pieces.append((pos, m.end()))

@@ -24,9 +24,6 @@ LANGUAGE_MIN_PROBABILITY = 0.5
 """Below this (py3langid's probability over LANGUAGES) a question is too short to tell ("En in Gent?") and is taken
 to be in the corpus's language."""
 _WORDS = re.compile(r"\w\w+")
-ANNEX = re.compile(r"\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))+(?:-\d+)?\b")
-"""The Belgian export's placeholder for a table it sent as an annex ("2016201714157-2-1249-bil-1"): not in the export;
-no sentence runs across it, and a reader is told what it is (web.markup)."""
 
 
 def fold_accents(text: str) -> str:

@@ -131,8 +131,9 @@ def test_pending_is_dutch_and_a_status() -> None:
 
 def test_the_widget_says_the_same_of_an_annexed_table() -> None:
     """The widget renders answers itself (textContent): same pattern, same words."""
+    from assistant.parse.clean import ANNEX
     from assistant.web import markup
 
     script = (Path(markup.__file__).parent / "static" / "widget.js").read_text(encoding="utf-8")
-    assert f"/{markup._ANNEX.pattern}/g" in script
+    assert f"/{ANNEX.pattern}/g" in script
     assert f'" {ANNEX_NOTE} "' in script

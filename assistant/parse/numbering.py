@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from assistant.parse.clean import ANNEX
 from assistant.parse.references import detect_references
 from assistant.types import Part, Span
 
@@ -47,8 +48,8 @@ _MENTION = re.compile(
     r"\b(?:vra(?:ag|gen)|punt(?:en)?|nrs?\.?|rubrieke?n?|tabel(?:len)?|bijlagen?|artikel(?:en)?|art\.?|hoofdstuk)\s+(?:\d{1,2}\s*\.?\s*(?:\)\s*)?(?:,|en|&)\s*)*$",
     re.IGNORECASE,
 )
-_ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=20\d\d20\d\d\d{4,6}-\d+-\d+-)")
-"""A label glued to the Chamber export's placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
+_ANNEX_LABEL = re.compile(r"(?<![\d.,])(\d{1,2})\.(?=" + ANNEX.pattern + ")")
+"""A label glued to the placeholder of the table that answers it ("4.2016201715480-2-1378-nl-fr-1")."""
 _JOINS_NEXT = re.compile(r"\s*(?:en|,|&|en/of)?\s*")
 """All a label's text is when it is joined to the label after it ("1. d) en 2. ...")."""
 _LABEL_AFTER_FIGURE = re.compile(r"\s+[A-Z]")

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from assistant import text as text_module
 from assistant.answer import Answer
 from assistant.earlier import Similar
+from assistant.parse.clean import ANNEX
 from assistant.types import QUOTE_HEAD, Citation, Hit, Pointer, Quote, Span
 from assistant.web.views import source_path
 
@@ -59,16 +59,15 @@ _INLINE_ITEM = re.compile(r"(?<=[.;:])\s+(?=(?:[a-z]\)|[-\u2022\u2013] )\s*\S)")
 _ITEM_LABEL = re.compile(r"^(\w{1,6}(?:-\w{1,6})?\))\s*")
 
 
-# The Belgian export's placeholder for a table it sent as an annex ("2016201714157-2-1249-bil-1"): the table itself
-# is not in the export, so a reader is told that rather than shown the code.
-_ANNEX = text_module.ANNEX
+# What a reader sees for the placeholder of an annexed table (parse.clean.ANNEX) instead of its code: the table itself
+# is not in the export.
 ANNEX_NOTE = "[tabel in bijlage, niet in de export]"
 
 
 def readable(text: str) -> str:
     """The text as a person reads it: glued sentences get their space, inline items their own line, an annexed
     table's placeholder a line saying so."""
-    text = _ANNEX.sub(lambda m: f"\n{ANNEX_NOTE}\n", text)
+    text = ANNEX.sub(lambda m: f"\n{ANNEX_NOTE}\n", text)
     return _INLINE_ITEM.sub("\n", _GLUED.sub(" ", text))
 
 

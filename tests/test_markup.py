@@ -79,6 +79,7 @@ def test_readable_says_a_table_is_in_an_annex_instead_of_its_code() -> None:
     got = readable("Aantal koperdiefstallen per jaar:2016201713947-11-405-nl-fr Er is een daling.")
     assert got.splitlines() == ["Aantal koperdiefstallen per jaar:", ANNEX_NOTE, " Er is een daling."]
     assert readable("2016201714157-2-1249-bil-1") == f"\n{ANNEX_NOTE}\n"
+    assert readable("in de tabel hieronder. 2016201714297-6-1676 * uitgezonderd").splitlines()[1] == ANNEX_NOTE
     assert readable("dossier 2016201714157 van 2017") == "dossier 2016201714157 van 2017"
 
 

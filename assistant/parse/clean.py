@@ -10,8 +10,9 @@ import re
 
 _LABEL_START = re.compile(r"^\s*(?:\d{1,2}\s*[.)](?!\d)|[a-z]\s*[-–)]|(?:Vraag|Antwoord)\s+\d)")
 _HYPHEN_END = re.compile(r"(\w)-$")
-ANNEX = re.compile(r"\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))+(?:-\d+)?\b")
-"""The Belgian export's placeholder for a table it sent as an annex ("2016201714157-2-1249-bil-1"): not in the export.
+ANNEX = re.compile(r"\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))*(?:-\d+)?\b")
+"""The Belgian export's placeholder for a table it sent as an annex ("2016201714157-2-1249-bil-1", also without the
+languages: "2016201714297-6-1676"): not in the export.
 A label glued to it is still a label (numbering), no sentence runs across it (highlight), and a reader is told what
 it is (web.markup)."""
 

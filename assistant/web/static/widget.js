@@ -252,7 +252,7 @@
 
   /* The Belgian export's code for a table it sent as an annex ("2016201714157-2-1249-bil-1"), said in words as the
      chat says it (markup.ANNEX_NOTE): the table is not in the export. */
-  var ANNEX = /\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))+(?:-\d+)?\b/g;
+  var ANNEX = /\b20\d\d20\d\d\d{4,6}-\d+-\d+(?:-(?:nl|fr|bil|de))*(?:-\d+)?\b/g;
   function plain(text) {
     return text.replace(ANNEX, " [tabel in bijlage, niet in de export] ");
   }

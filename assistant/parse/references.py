@@ -151,11 +151,11 @@ _PREVIOUS = re.compile(
     + _VERBS
     + r"\s+(?:in|bij)\s+(?:het\s+antwoord\s+op\s+)?de\s+vorige\s+(?:deel)?vraag|"
     r"(?<!\()zie\s+(?:ook\s+)?(?:het\s+antwoord\s+|mijn\s+antwoord\s+)?(?:hierboven|hiervoor|supra|vorige\s+vraag)|"
-    r"(?:het|mijn)\s+antwoord\s+hierboven)",
+    r"(?:het|mijn)\s+antwoord\s+hierboven)"
+    # "Zoals hierboven aangegeven, ..." as an answer's first words: nothing of its own stands above it
+    r"|^\s*zoals\s+(?:reeds\s+|al\s+)?(?:hierboven|hoger|supra)\b",
     re.IGNORECASE,
 )
-# "Zoals hierboven aangegeven, ..." as an answer's first words: nothing of its own stands above, so the part before
-_ABOVE_AT_START = re.compile(r"^\s*zoals\s+(?:reeds\s+|al\s+)?(?:hierboven|hoger|supra)\b", re.IGNORECASE)
 # "vraag 3 van de heer X", "vraag 12 gesteld door": a question of another document, however small its number
 _NOT_HERE = re.compile(
     r"\s*(?:\(|van\s+(?:de\s+heer|mevrouw|het\s+geachte|collega|\d)|,?\s*(?:eveneens\s+)?gesteld|"
@@ -190,7 +190,7 @@ def mentioned_parts(text: str, labels: list[str], index: int) -> list[str]:
             continue
         word = (m.group(1) or m.group(2)).lower()
         add(_ORDINALS.get(word) or _WORD_NUMBERS[word])
-    if index > 0 and (_PREVIOUS.search(text) or _ABOVE_AT_START.match(text)):
+    if index > 0 and _PREVIOUS.search(text):
         previous = labels[index - 1]
         if previous not in found:
             found.append(previous)
